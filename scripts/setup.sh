@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Installs whatever this kit needs and is missing; quick when everything is there.
+# Called by `npm start` and `npm test` (as their pre-scripts) and by .ci/run.
+#   - npm packages, from package-lock.json (npm ci), when node_modules is missing or stale;
+#   - Debian's minimal Jupyter packages, when the project has notebooks;
+#   - Debian's chromium, for the rendering check of reports and notebooks.
+# The optional GPU/native TensorFlow packages are allowed to fail (they download a binary from
+# outside the npm registry); the kit then runs on wasm. See environment.md.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+say() { echo "[setup] $*"; }
+
+# 1. npm packages. npm records the installed tree in node_modules/.package-lock.json; when it is
+#    older than package-lock.json (or missing), install from the lock file.
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ] \
+   || [ ! -f node_modules/isolated-vm/out/isolated_vm.node ]; then
+  say "installing npm packages (npm ci)"
+  npm ci --no-audit --no-fund --loglevel=error
+  touch node_modules/.package-lock.json
+fi
+
+# 2. Debian packages, only as root (CI and these machines run as root) and only when missing.
+apt_missing=()
+if ls notebooks/*.ipynb >/dev/null 2>&1; then
+  command -v jupyter-nbconvert >/dev/null 2>&1 || apt_missing+=(jupyter-nbconvert)
+  /usr/bin/python3 -c 'import jupyter_client' >/dev/null 2>&1 || apt_missing+=(jupyter-client)
+  /usr/bin/python3 -c 'import nbclient' >/dev/null 2>&1 || apt_missing+=(python3-nbclient)
+  command -v chromium >/dev/null 2>&1 || apt_missing+=(chromium)
+fi
+if [ ${#apt_missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
+    say "installing Debian packages: ${apt_missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${apt_missing[@]}" >/dev/null
+  else
+    say "missing Debian packages: ${apt_missing[*]} (run as root: apt-get install -y --no-install-recommends ${apt_missing[*]})"
+    exit 1
+  fi
+fi

@@ -1,0 +1,42 @@
+/**
+ * The `murphy` command line. Each subcommand lives in its own file and is loaded only when used,
+ * so `murphy tasks` does not start TensorFlow.js. ("./x.js" names the TypeScript file x.ts: tsx maps it.) Usage errors exit with code 2, failures with 1.
+ */
+import { UsageError } from "./args";
+
+type Command = { summary: string; load: () => Promise<{ main(argv: string[]): Promise<void> }> };
+
+const COMMANDS: Record<string, Command> = {
+  tasks: { summary: "print tasks of a split: --split test --limit 3 [--json]", load: () => import("./tasks.js") },
+  run: { summary: "run a program on a task or a tests file: --task <id> | --tests <file> --code '<js>' [--json]", load: () => import("./run.js") },
+  pretrain: { summary: "train the base policy (resumable), evaluate it, write its model card", load: () => import("./pretrain.js") },
+  eval: { summary: "Iter-k self-correction eval: --checkpoint <dir> --split test --turns 3 [--samples n] [--json]", load: () => import("./eval.js") },
+  train: { summary: "GRPO / MURPHY training: --config configs/murphy-mars.json [--set k=v] [--seed s] [--out dir] [--resume]", load: () => import("./train.js") },
+  "generate-tasks": { summary: "regenerate the task suite: [--seed s] [--out data/tasks]", load: () => import("./generate-tasks.js") },
+};
+
+function usage(): string {
+  const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(16)} ${c.summary}`);
+  return `usage: murphy <command> [options]\n\ncommands:\n${lines.join("\n")}\n`;
+}
+
+async function main(argv: string[]): Promise<void> {
+  const [name, ...rest] = argv;
+  if (!name || name === "help" || name === "--help" || name === "-h") {
+    process.stdout.write(usage());
+    return;
+  }
+  const command = COMMANDS[name];
+  if (!command) throw new UsageError(`murphy: unknown command "${name}"\n\n${usage()}`);
+  await (await command.load()).main(rest);
+}
+
+main(process.argv.slice(2)).catch((e: unknown) => {
+  if (e instanceof UsageError) {
+    process.stderr.write(e.message + "\n");
+    process.exit(2);
+  }
+  process.stderr.write(`murphy: ${e instanceof Error ? e.message : String(e)}\n`);
+  if (process.env.MURPHY_DEBUG && e instanceof Error) process.stderr.write(`${e.stack}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,44 @@
+/** `murphy tasks --split test --limit 3 [--family f] [--difficulty d] [--json]`: print tasks. */
+import { intFlag, parse, UsageError } from "./args";
+import { loadSplit } from "../tasks/load";
+import { TASKS_DIR } from "../paths";
+import type { Split, Task } from "../tasks/types";
+
+const SPLITS: Split[] = ["train", "validation", "test"];
+
+export function formatTask(task: Task): string {
+  const example = (t: Task["visible"][number]) => `    f(${t.input.map((v) => JSON.stringify(v)).join(", ")}) = ${JSON.stringify(t.expected)}`;
+  return [
+    `${task.id}  [${task.family}, difficulty ${task.difficulty}]`,
+    `  ${task.description}`,
+    `  signature: ${task.signature}`,
+    `  visible examples:`,
+    ...task.visible.map(example),
+    `  hidden tests: ${task.hidden.length}`,
+    `  reference: ${task.reference}`,
+  ].join("\n");
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const { values } = parse("tasks", argv, {
+    split: { type: "string", default: "test" },
+    limit: { type: "string" },
+    family: { type: "string" },
+    difficulty: { type: "string" },
+    dir: { type: "string", default: TASKS_DIR },
+    json: { type: "boolean", default: false },
+  });
+  const split = values.split as Split;
+  if (!SPLITS.includes(split)) throw new UsageError(`murphy tasks: --split must be one of ${SPLITS.join(", ")} (got "${split}")`);
+  const limit = intFlag("tasks", "limit", values.limit, 10, 0);
+  let tasks = loadSplit(values.dir as string, split);
+  if (values.family) tasks = tasks.filter((t) => t.family.split("+").includes(values.family as string) || t.family === values.family);
+  if (values.difficulty) tasks = tasks.filter((t) => String(t.difficulty) === values.difficulty);
+  const shown = tasks.slice(0, limit);
+  if (values.json) {
+    for (const t of shown) process.stdout.write(JSON.stringify(t) + "\n");
+    return;
+  }
+  process.stdout.write(shown.map(formatTask).join("\n\n") + "\n");
+  process.stdout.write(`\n${shown.length} of ${tasks.length} ${split} tasks shown\n`);
+}

@@ -1,0 +1,113 @@
+/**
+ * The sequential self-correction evaluation (the paper's "Iter-k"): for each task, run n
+ * independent chains; in each chain the policy writes one program per turn, the program runs in
+ * the sandbox, and a failed program's feedback goes into the next turn's prompt, up to k turns.
+ * A chain stops at its first program that passes every test (visible and hidden).
+ */
+import type { Task } from "../tasks/types";
+import type { Outcome } from "../sandbox/types";
+import { evaluateProgram, type ProgramRunner } from "../feedback";
+import { fitPrompt } from "../model/context";
+import type { Attempt } from "../model/prompt";
+import { decodeCompletion } from "../model/prompt";
+import type { Policy, SamplingOptions } from "../model/policy";
+import { hashString } from "../util/rng";
+import { iterPassRates } from "./passk";
+
+export interface IterKOptions extends SamplingOptions {
+  /** k: the most turns per chain. */
+  turns: number;
+  /** n: independent chains per task. */
+  samples: number;
+  seed: number;
+  /** Prompts sampled together in one call. */
+  batchSize?: number;
+  /** Binary rewards (only affects the recorded reward, not "solved"). */
+  binary?: boolean;
+}
+
+/** One attempt of one chain, as written to the eval JSONL. */
+export interface AttemptRecord {
+  taskId: string;
+  chain: number;
+  turn: number;
+  code: string;
+  reward: number;
+  outcome: Outcome;
+  solved: boolean;
+  feedback: string;
+  promptTokens: number;
+  completionTokens: number;
+  /** Earlier attempts left out of the prompt because the context was full. */
+  droppedAttempts: number;
+}
+
+export interface IterKResult {
+  records: AttemptRecord[];
+  /** solvedAtTurn[task][chain]: 1-based turn of the first full pass, 0 if never. */
+  solvedAtTurn: number[][];
+  /** Iter-1..Iter-k pass@1. */
+  iterPass1: number[];
+  /** passAtK[j][k-1]: pass@k at Iter-(j+1), by the unbiased estimator over the n chains. */
+  passAtK: number[][];
+}
+
+interface Chain {
+  task: Task;
+  taskIndex: number;
+  chain: number;
+  history: Attempt[];
+}
+
+export async function evaluateIterK(
+  policy: Policy,
+  tasks: readonly Task[],
+  runner: ProgramRunner,
+  opts: IterKOptions,
+  onProgress?: (turn: number, done: number, total: number) => void,
+): Promise<IterKResult> {
+  const batchSize = opts.batchSize ?? 64;
+  const solvedAtTurn = tasks.map(() => new Array(opts.samples).fill(0));
+  const records: AttemptRecord[] = [];
+  let active: Chain[] = [];
+  tasks.forEach((task, taskIndex) => {
+    for (let chain = 0; chain < opts.samples; chain++) active.push({ task, taskIndex, chain, history: [] });
+  });
+  const maxPrompt = policy.blockSize - opts.maxNewTokens;
+
+  for (let turn = 1; turn <= opts.turns && active.length > 0; turn++) {
+    const next: Chain[] = [];
+    for (let start = 0; start < active.length; start += batchSize) {
+      const batch = active.slice(start, start + batchSize);
+      const prompts = batch.map((c) => fitPrompt(policy.tokenizer, c.task, c.history, maxPrompt));
+      const seed = hashString(`${opts.seed}/iterk/turn${turn}/batch${start}`);
+      const sampled = await policy.sample(prompts.map((p) => p.ids), { ...opts, seed });
+      const codes = sampled.tokens.map((ids) => decodeCompletion(policy.tokenizer, ids));
+      const results = await Promise.all(batch.map((c, i) => evaluateProgram(runner, c.task, codes[i], { binary: opts.binary })));
+      batch.forEach((c, i) => {
+        const result = results[i];
+        const code = codes[i];
+        const solved = result.run.outcome === "passed";
+        records.push({
+          taskId: c.task.id,
+          chain: c.chain,
+          turn,
+          code,
+          reward: result.reward,
+          outcome: result.outcome,
+          solved,
+          feedback: result.feedback,
+          promptTokens: prompts[i].ids.length,
+          completionTokens: sampled.tokens[i].length,
+          droppedAttempts: prompts[i].dropped,
+        });
+        if (solved) solvedAtTurn[c.taskIndex][c.chain] = turn;
+        else next.push({ ...c, history: [...c.history, { code, feedback: result.feedback }] });
+      });
+      onProgress?.(turn, Math.min(start + batchSize, active.length), active.length);
+    }
+    active = next;
+  }
+  const { iterPass1, passAtK } = iterPassRates(solvedAtTurn, opts.turns);
+  return { records, solvedAtTurn, iterPass1, passAtK };
+}

@@ -1,0 +1,285 @@
+/**
+ * Fast building blocks for the policy model, each with a hand-written gradient (`tf.customGrad`).
+ *
+ * Why they exist: on the tfjs `wasm` backend a matMul with `transposeA`/`transposeB` is 10-15x
+ * slower than an explicit `tf.transpose` followed by a plain matMul, and tf's own matMul gradient
+ * uses exactly those transposed forms; `tf.gather` has no gradient at all there; and every small
+ * op that autodiff records costs bookkeeping. So each block below computes its forward pass with
+ * plain matMuls and its backward pass with explicit transposes, and saves what the backward pass
+ * needs instead of re-deriving it op by op. The maths is unchanged, so every op is tested against
+ * tf's own gradient of the straightforward formula (test/model_ops.test.ts).
+ *
+ * The ops are backend-agnostic: on tfjs-node (`tensorflow`) they give the same numbers.
+ */
+import * as tf from "@tensorflow/tfjs";
+
+/** Additive causal mask value: large enough that exp() underflows to exactly 0 in float32. */
+const MASKED = -1e9;
+
+/** What tf.customGrad passes to the forward function: the inputs, then the save callback. */
+type CustomArgs = (tf.Tensor | tf.GradSaveFunc)[];
+
+/** `[rows, cols] -> [cols, rows]` as a real transpose (see the file comment for why). */
+function t2(x: tf.Tensor2D): tf.Tensor2D {
+  return tf.transpose(x, [1, 0]);
+}
+
+/** Swap the last two axes of a rank-3 tensor: `[G, M, N] -> [G, N, M]`. */
+function t3(x: tf.Tensor3D): tf.Tensor3D {
+  return tf.transpose(x, [0, 2, 1]);
+}
+
+/**
+ * `ids[N]` (int32) -> `[N, depth]` float32 one-hot rows. Built as int32 then cast: the wasm
+ * backend's OneHot kernel ignores a float32 dtype and writes int32 bit patterns (which read as
+ * ~0 floats), so `tf.oneHot(ids, depth, 1, 0, "float32")` silently gives zeros there.
+ */
+export function oneHotFloat(ids: tf.Tensor1D, depth: number): tf.Tensor2D {
+  return tf.tidy(() => tf.cast(tf.oneHot(ids, depth), "float32") as tf.Tensor2D);
+}
+
+/**
+ * `x^T @ dy` for `x[N, D]`, `dy[N, E]` -> `[D, E]`: the weight gradient of `x @ w`.
+ * A `[N, D]` transpose of a large activation costs about as much as the matMul itself on wasm,
+ * so the narrower of x and dy is transposed: when E < D this computes `(dy^T @ x)^T`, whose
+ * final transpose is only `[E, D]`.
+ */
+function weightGradient(x: tf.Tensor2D, dy: tf.Tensor2D): tf.Tensor2D {
+  return dy.shape[1] < x.shape[1] ? t2(tf.matMul(t2(dy), x)) : tf.matMul(t2(x), dy);
+}
+
+/**
+ * Dense layer without bias: `x[N, D] @ w[D, E] -> [N, E]`.
+ * Gradients: `dx = dy @ w^T` and `dw = x^T @ dy`, both as explicit transposes + plain matMuls.
+ */
+export function dense(x: tf.Tensor2D, w: tf.Tensor2D): tf.Tensor2D {
+  const op = tf.customGrad((...args: CustomArgs) => {
+    const [xs, ws, save] = args as [tf.Tensor2D, tf.Tensor2D, tf.GradSaveFunc];
+    save([xs, ws]);
+    return {
+      value: tf.matMul(xs, ws),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [xSaved, wSaved] = saved as tf.Tensor2D[];
+        const dy2 = dy as tf.Tensor2D;
+        return [tf.matMul(dy2, t2(wSaved)), weightGradient(xSaved, dy2)];
+      },
+    };
+  });
+  return op(x, w) as tf.Tensor2D;
+}
+
+/**
+ * Embedding lookup: `table[V, D]` rows picked by `ids[N]` (int32) -> `[N, D]`.
+ * Forward is a gather (cheap, and supported everywhere). The gradient with respect to the table
+ * is `onehot(ids)^T @ dy`: each position's gradient summed into its token's row, as a plain
+ * matMul, which works on wasm where gather's own gradient does not. The ids get no gradient
+ * (they are integers), so they are not an input of the custom op; a copy is saved for the
+ * backward pass, which may run after the caller has disposed `ids`.
+ */
+export function embedding(ids: tf.Tensor1D, table: tf.Tensor2D): tf.Tensor2D {
+  if (ids.dtype !== "int32") throw new Error(`embedding: ids must be int32 (got ${ids.dtype})`);
+  const vocab = table.shape[0];
+  const op = tf.customGrad((...args: CustomArgs) => {
+    const [tableIn, save] = args as [tf.Tensor2D, tf.GradSaveFunc];
+    save([tf.clone(ids)]);
+    return {
+      value: tf.gather(tableIn, ids),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const oneHot = oneHotFloat(saved[0] as tf.Tensor1D, vocab);
+        return [weightGradient(oneHot, dy as tf.Tensor2D)];
+      },
+    };
+  });
+  return op(table) as tf.Tensor2D;
+}
+
+/**
+ * RMSNorm without bias: `y = x * g / sqrt(mean(x^2) + eps)` over the last axis.
+ * `x[N, D]`, `g[D]` -> `[N, D]`. With `r = 1/sqrt(mean(x^2)+eps)` and `u = dy * g`:
+ * `dx = r*u - x * r^3 * mean(u*x)`, `dg = sum over rows of dy * x * r`.
+ */
+export function rmsNorm(x: tf.Tensor2D, g: tf.Tensor1D, eps = 1e-5): tf.Tensor2D {
+  const op = tf.customGrad((...args: CustomArgs) => {
+    const [xIn, gIn, save] = args as [tf.Tensor2D, tf.Tensor1D, tf.GradSaveFunc];
+    const r = tf.rsqrt(tf.add(tf.mean(tf.square(xIn), -1, true), eps)); // [N, 1]
+    const normed = tf.mul(xIn, r);
+    save([xIn, gIn, r, normed]);
+    return {
+      value: tf.mul(normed, gIn),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [xs, gs, rs, ns] = saved;
+        const u = tf.mul(dy, gs);
+        const inner = tf.mean(tf.mul(u, xs), -1, true); // [N, 1]
+        const dx = tf.sub(tf.mul(u, rs), tf.mul(xs, tf.mul(tf.pow(rs, 3), inner)));
+        const dg = tf.sum(tf.mul(dy, ns), 0);
+        return [dx, dg];
+      },
+    };
+  });
+  return op(x, g) as tf.Tensor2D;
+}
+
+/** The tfjs-backend-wasm 4.22 internals the per-slice matMul kernel relies on (checked at use). */
+interface WasmBackendInternals {
+  wasm: {
+    cwrap(name: string, returnType: null, argTypes: string[]): (...args: unknown[]) => void;
+    tfjs: { registerTensor(id: number, size: number, memoryOffset: number): void; disposeData(id: number): void };
+  };
+  dataIdMap: { get(dataId: unknown): { id: number; memoryOffset: number } | undefined };
+  dataIdNextNumber: number;
+  makeOutput(shape: number[], dtype: "float32"): tf.TensorInfo;
+}
+
+const SLICED_MATMUL_KERNEL = "MurphySlicedBatchMatMul";
+let slicedKernelState: "unregistered" | "ready" | "unavailable" = "unregistered";
+const wasmBatchMatMuls = new WeakMap<object, (...args: unknown[]) => void>();
+
+/**
+ * Per-slice work (M*K*N multiply-adds) from which the slice-by-slice kernel beats the backend's
+ * own batched matMul; below it, creating one XNNPACK operator per slice costs more than it saves.
+ * Measured on the 2-core wasm machine: equal around T=128, head size 32.
+ */
+export const SLICED_MATMUL_MIN_WORK = 1 << 18;
+
+function shapeBytes(shape: number[]): Uint8Array {
+  return new Uint8Array(new Int32Array(shape).buffer);
+}
+
+/**
+ * A wasm kernel for `a[G, M, K] @ b[G, K, N]` that runs each slice through the backend's fast
+ * path. tfjs-wasm sends a matMul to XNNPACK (12-20 GFLOP/s here) only when the batch is 1 and
+ * nothing is transposed; any batched matMul falls to a scalar loop (~1.3 GFLOP/s), which made
+ * attention at T=512 take >90% of a training step. Slicing with tf.slice is no cure: the wasm
+ * Slice kernel copies its whole input first, so G slices cost G full copies. Instead this kernel
+ * registers each slice of a, b and the output as a temporary tensor id that points into the
+ * parent buffer (no copy), calls the backend's own BatchMatMul on it, and unregisters the ids
+ * (which also frees the XNNPACK operator cached for them) without freeing any memory.
+ */
+function slicedBatchMatMulKernel(inputs: tf.NamedTensorInfoMap, backendIn: unknown): tf.TensorInfo {
+  const backend = backendIn as WasmBackendInternals;
+  const { a, b } = inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
+  const [G, M, K] = a.shape;
+  const N = b.shape[2];
+  let run = wasmBatchMatMuls.get(backend.wasm);
+  if (!run) {
+    run = backend.wasm.cwrap("BatchMatMul", null, ["number", "array", "number", "number", "array", "number", "number", "number", "number"]);
+    wasmBatchMatMuls.set(backend.wasm, run);
+  }
+  const out = backend.makeOutput([G, M, N], "float32");
+  const offsetOf = (t: tf.TensorInfo) => backend.dataIdMap.get(t.dataId)!.memoryOffset;
+  const [aBase, bBase, outBase] = [offsetOf(a), offsetOf(b), offsetOf(out)];
+  const aShape = shapeBytes([1, M, K]);
+  const bShape = shapeBytes([1, K, N]);
+  for (let g = 0; g < G; g++) {
+    const aId = backend.dataIdNextNumber++;
+    const bId = backend.dataIdNextNumber++;
+    const outId = backend.dataIdNextNumber++;
+    backend.wasm.tfjs.registerTensor(aId, M * K, aBase + 4 * g * M * K);
+    backend.wasm.tfjs.registerTensor(bId, K * N, bBase + 4 * g * K * N);
+    backend.wasm.tfjs.registerTensor(outId, M * N, outBase + 4 * g * M * N);
+    try {
+      run(aId, aShape, 3, bId, bShape, 3, false, false, outId);
+    } finally {
+      for (const id of [aId, bId, outId]) backend.wasm.tfjs.disposeData(id);
+    }
+  }
+  return out;
+}
+
+/** Register the sliced kernel once, if the current backend is wasm and looks as expected. */
+function slicedKernelReady(): boolean {
+  if (slicedKernelState !== "unregistered") return slicedKernelState === "ready" && tf.getBackend() === "wasm";
+  if (tf.getBackend() !== "wasm") return false;
+  const backend = tf.backend() as unknown as Partial<WasmBackendInternals>;
+  const looksRight =
+    typeof backend.wasm?.cwrap === "function" &&
+    typeof backend.wasm?.tfjs?.registerTensor === "function" &&
+    typeof backend.wasm?.tfjs?.disposeData === "function" &&
+    typeof backend.dataIdMap?.get === "function" &&
+    typeof backend.dataIdNextNumber === "number" &&
+    typeof backend.makeOutput === "function";
+  if (!looksRight) {
+    slicedKernelState = "unavailable";
+    return false;
+  }
+  tf.registerKernel({
+    kernelName: SLICED_MATMUL_KERNEL,
+    backendName: "wasm",
+    kernelFunc: ({ inputs, backend: kernelBackend }) => slicedBatchMatMulKernel(inputs, kernelBackend),
+  });
+  slicedKernelState = "ready";
+  return true;
+}
+
+/** `a[G, M, K] @ b[G, K, N]` without gradient, on the fastest path for the backend and size. */
+function rawBatchMatMul(a: tf.Tensor3D, b: tf.Tensor3D): tf.Tensor3D {
+  const [G, M, K] = a.shape;
+  const N = b.shape[2];
+  const useSliced = G > 1 && M * K * N >= SLICED_MATMUL_MIN_WORK && a.dtype === "float32" && b.dtype === "float32" && slicedKernelReady();
+  if (!useSliced) return tf.matMul(a, b);
+  if (b.shape[0] !== G || b.shape[1] !== K) throw new Error(`batchMatMul: shapes [${a.shape}] and [${b.shape}] do not match`);
+  return tf.engine().runKernel(SLICED_MATMUL_KERNEL, { a, b }, {}) as tf.Tensor3D;
+}
+
+/**
+ * Batched matMul `a[G, M, K] @ b[G, K, N] -> [G, M, N]` with a gradient (`da = dy @ b^T`,
+ * `db = a^T @ dy`, explicit transposes). On wasm, large slices go through the per-slice XNNPACK
+ * kernel above; elsewhere this is tf.matMul.
+ */
+export function batchMatMul(a: tf.Tensor3D, b: tf.Tensor3D): tf.Tensor3D {
+  const op = tf.customGrad((...args: CustomArgs) => {
+    const [as, bs, save] = args as [tf.Tensor3D, tf.Tensor3D, tf.GradSaveFunc];
+    save([as, bs]);
+    return {
+      value: rawBatchMatMul(as, bs),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [aSaved, bSaved] = saved as tf.Tensor3D[];
+        return [rawBatchMatMul(dy as tf.Tensor3D, t3(bSaved)), rawBatchMatMul(t3(aSaved), dy as tf.Tensor3D)];
+      },
+    };
+  });
+  return op(a, b) as tf.Tensor3D;
+}
+
+/** An additive `[T, T]` causal mask: 0 on and below the diagonal, -1e9 above. */
+export function causalMask(length: number): tf.Tensor2D {
+  const values = new Float32Array(length * length);
+  for (let i = 0; i < length; i++) values.fill(MASKED, i * length + i + 1, (i + 1) * length);
+  return tf.tensor2d(values, [length, length]);
+}
+
+/**
+ * Causal scaled dot-product attention over `G` independent (batch x head) slices:
+ * `q, k, v [G, T, hd] -> [G, T, hd]`, with `softmax(q k^T / sqrt(hd) + causal mask) v`.
+ *
+ * Backward, with `P` the attention probabilities saved from the forward pass and `dO` the
+ * output gradient: `dV = P^T dO`, `dP = dO V^T`, `dS = P * (dP - rowsum(dP * P)) / sqrt(hd)`,
+ * `dQ = dS K`, `dK = dS^T Q`. Every product is a plain (untransposed) batched matMul; the two
+ * that need a transposed `[T, T]` matrix are computed as `dV = (dO^T P)^T` and
+ * `dK = (Q^T dS)^T`, so only `[T, hd]` slices are ever transposed.
+ */
+export function causalAttention(q: tf.Tensor3D, k: tf.Tensor3D, v: tf.Tensor3D): tf.Tensor3D {
+  const [, length, headDim] = q.shape;
+  const scale = 1 / Math.sqrt(headDim);
+  const op = tf.customGrad((...args: CustomArgs) => {
+    const [qs, ks, vs, save] = args as [tf.Tensor3D, tf.Tensor3D, tf.Tensor3D, tf.GradSaveFunc];
+    const mask = causalMask(length);
+    const scores = tf.add(tf.mul(rawBatchMatMul(qs, t3(ks)), scale), mask);
+    const probs = tf.softmax(scores) as tf.Tensor3D;
+    save([qs, ks, vs, probs]);
+    return {
+      value: rawBatchMatMul(probs, vs),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [qSaved, kSaved, vSaved, p] = saved as tf.Tensor3D[];
+        const dOut = dy as tf.Tensor3D;
+        const dV = t3(rawBatchMatMul(t3(dOut), p));
+        const dP = rawBatchMatMul(dOut, t3(vSaved));
+        const dS = tf.mul(tf.mul(p, tf.sub(dP, tf.sum(tf.mul(dP, p), -1, true))), scale) as tf.Tensor3D;
+        const dQ = rawBatchMatMul(dS, kSaved);
+        const dK = t3(rawBatchMatMul(t3(qSaved), dS));
+        return [dQ, dK, dV];
+      },
+    };
+  });
+  return op(q, k, v) as tf.Tensor3D;
+}

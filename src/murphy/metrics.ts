@@ -1,0 +1,188 @@
+/**
+ * The one place where the run's metric names are defined and documented (TRL-style namespaces),
+ * plus the pure functions that compute the tree-level ones. The trainer logs these names and only
+ * these; a notebook can print METRICS next to a plot to say what a curve means.
+ *
+ * Names containing "{s}" stand for one metric per turn: "turn{s}/solved" is logged as
+ * "turn1/solved", "turn2/solved", ... up to the run's turns S.
+ * "from" says who computes it: "trees" (treeMetrics below), "loss" (lossMetrics below, from
+ * loss.ts diagnostics) or "trainer" (the training loop itself).
+ */
+import type { LossDiagnostics } from "./loss";
+import type { ScoredTree } from "./pipeline";
+import type { RolloutTree } from "./tree";
+import type { GroupMode } from "./groups";
+import { advantageGroups } from "./groups";
+import { mean, standardDeviation } from "./advantages";
+import { countReasons } from "./prune";
+import { sampledTokens } from "./compute";
+
+export interface MetricInfo {
+  description: string;
+  from: "trees" | "loss" | "trainer";
+}
+
+export const METRICS = {
+  "reward/mean": { from: "trees", description: "Mean reward r over every candidate sampled this step (all turns)." },
+  "reward/std": { from: "trees", description: "Population std of r over every candidate sampled this step." },
+  "reward/propagated_mean": { from: "trees", description: "Mean propagated reward R (MaRS/MeRS credit) over every candidate." },
+  "reward/frac_zero_std": { from: "trees", description: "Fraction of advantage groups (sibling groups by default) whose R span <= the zero-variance tolerance: groups that give GRPO no signal." },
+  "turn{s}/solved": { from: "trees", description: "Fraction of this step's tasks solved (some candidate passed all tests) within the first s turns." },
+  "turn{s}/pass_rate": { from: "trees", description: "Fraction of the turn-s candidates that passed all tests." },
+  "turn{s}/reward_mean": { from: "trees", description: "Mean r of the turn-s candidates." },
+  "turn{s}/candidates": { from: "trees", description: "Number of turn-s candidates sampled this step." },
+  "turn{s}/fixed": { from: "trees", description: "s >= 2: fraction of expanded turn-(s-1) attempts with at least one passing child (self-repair rate). Absent when nothing was expanded." },
+  "advantage/mean_abs": { from: "trees", description: "Mean |A| over the trained (kept) candidates." },
+  "prune/kept_frac": { from: "trees", description: "Fraction of sampled candidates kept for the update." },
+  "prune/inter_dropped_frac": { from: "trees", description: "Fraction of candidates dropped by InterP (below a dropped subtree)." },
+  "prune/intra_zero_variance_frac": { from: "trees", description: "Fraction of candidates dropped by IntraP as members of zero-variance groups." },
+  "prune/intra_over_budget_frac": { from: "trees", description: "Fraction of candidates dropped by IntraP's per-group budget B." },
+  "tokens/sampled": { from: "trees", description: "Completion tokens sampled this step (all candidates, all turns): the rollout compute that compute-matching equalises." },
+  "tokens/trained": { from: "trees", description: "Completion tokens of the kept candidates (tokens with loss mask 1), per update epoch." },
+  "tokens/forwarded_no_grad": { from: "trees", description: "Real (unpadded) prompt+completion tokens forwarded without gradient: old log-probs (if recomputed) and reference log-probs (if beta > 0)." },
+  "tokens/forwarded_grad": { from: "trees", description: "Real (unpadded) prompt+completion tokens forwarded with gradient: kept candidates times update epochs." },
+  "loss": { from: "loss", description: "The clipped-surrogate loss (plus beta * KL), as normalised by loss.normalization." },
+  "clip/ratio": { from: "loss", description: "Fraction of completion tokens where the ratio clip is active (low or high)." },
+  "clip/ratio_low": { from: "loss", description: "Fraction of completion tokens with A < 0 and ratio < 1 - epsLow." },
+  "clip/ratio_high": { from: "loss", description: "Fraction of completion tokens with A > 0 and ratio > 1 + epsHigh." },
+  "ratio/mean": { from: "loss", description: "Mean ratio pi/pi_old over completion tokens (1 on the first pass of each batch)." },
+  "ratio/min": { from: "loss", description: "Smallest ratio pi/pi_old over completion tokens." },
+  "ratio/max": { from: "loss", description: "Largest ratio pi/pi_old over completion tokens." },
+  "approx_kl": { from: "loss", description: "Mean k3 estimate of KL(pi_old || pi) over completion tokens: how far the update moved the policy." },
+  "kl": { from: "loss", description: "Mean k3 estimate of KL(pi || pi_ref) over completion tokens (only when a reference is used)." },
+  "entropy": { from: "loss", description: "Mean policy entropy (nats) over completion tokens." },
+  "grad_norm": { from: "trainer", description: "Global gradient norm before clipping." },
+  "lr": { from: "trainer", description: "Learning rate used this step." },
+  "step/skipped_nonfinite": { from: "trainer", description: "1 if the update was skipped because the loss or a gradient was not finite, else 0." },
+  "time/rollout_s": { from: "trainer", description: "Seconds spent sampling and running candidates this step." },
+  "time/update_s": { from: "trainer", description: "Seconds spent in the policy update this step." },
+} as const satisfies Record<string, MetricInfo>;
+
+export type MetricName = keyof typeof METRICS;
+
+/** The table entry for a logged name, resolving per-turn names ("turn2/solved"). */
+export function metricInfo(name: string): MetricInfo | undefined {
+  const key = name.replace(/^turn\d+\//, "turn{s}/");
+  return (METRICS as Record<string, MetricInfo>)[key];
+}
+
+const passed = (tree: RolloutTree, id: number) => tree.nodes[id].outcome === "passed";
+
+/** Index s-1: fraction of trees with a passing candidate at some turn <= s, for s = 1..turns. */
+export function solvedWithinTurns(trees: readonly RolloutTree[], turns: number): number[] {
+  const firstSolved = trees.map((tree) => {
+    const turnsSolved = tree.nodes.filter((n) => passed(tree, n.id)).map((n) => n.turn);
+    return turnsSolved.length ? Math.min(...turnsSolved) : Infinity;
+  });
+  return Array.from({ length: turns }, (_, k) => (trees.length ? firstSolved.filter((t) => t <= k + 1).length / trees.length : 0));
+}
+
+/** Fraction of groups (over all trees; sibling groups by default) whose values span at most `tolerance`. */
+export function fracZeroStdGroups(
+  trees: readonly RolloutTree[],
+  valuesPerTree: readonly (readonly number[])[],
+  tolerance: number,
+  mode: GroupMode = "siblings",
+): number {
+  let groups = 0, flat = 0;
+  trees.forEach((tree, k) => {
+    for (const group of advantageGroups(tree, mode)) {
+      const values = group.map((id) => valuesPerTree[k][id]);
+      groups++;
+      if (Math.max(...values) - Math.min(...values) <= tolerance) flat++;
+    }
+  });
+  return groups ? flat / groups : 0;
+}
+
+export interface ForwardCountOptions {
+  /** mu: passes over the batch with gradient. */
+  updateEpochs: number;
+  /** True if old log-probs are recomputed by a forward pass (not taken from the sampler). */
+  recomputeOld: boolean;
+  /** True if a reference model is forwarded (beta > 0). */
+  reference: boolean;
+}
+
+/** Real prompt+completion tokens the update forwards with and without gradient. */
+export function forwardedTokens(scored: readonly ScoredTree[], options: ForwardCountOptions): { grad: number; noGrad: number } {
+  let perPass = 0;
+  for (const s of scored) for (const id of s.kept) perPass += s.tree.nodes[id].promptIds.length + s.tree.nodes[id].completionIds.length;
+  const noGradPasses = (options.recomputeOld ? 1 : 0) + (options.reference ? 1 : 0);
+  return { grad: perPass * options.updateEpochs, noGrad: perPass * noGradPasses };
+}
+
+export interface TreeMetricOptions {
+  /** S: per-turn metrics are reported for turns 1..S. */
+  turns: number;
+  /** For reward/frac_zero_std (intraPrune.zeroVarianceTolerance). */
+  zeroVarianceTolerance: number;
+  /** For reward/frac_zero_std: the advantage groups (advantage.group); default "siblings". */
+  group?: GroupMode;
+  /** For tokens/forwarded_*; omitted: those two are not reported. */
+  forward?: ForwardCountOptions;
+}
+
+/** Every "trees" metric of METRICS for one step's scored trees. */
+export function treeMetrics(scored: readonly ScoredTree[], options: TreeMetricOptions): Record<string, number> {
+  const trees = scored.map((s) => s.tree);
+  const all = scored.flatMap((s) => s.tree.nodes);
+  const out: Record<string, number> = {};
+  if (all.length === 0) return out;
+  const rewards = all.map((n) => n.reward);
+  out["reward/mean"] = mean(rewards);
+  out["reward/std"] = standardDeviation(rewards, "population");
+  out["reward/propagated_mean"] = mean(scored.flatMap((s) => s.propagatedRewards));
+  out["reward/frac_zero_std"] = fracZeroStdGroups(trees, scored.map((s) => s.propagatedRewards), options.zeroVarianceTolerance, options.group);
+
+  const solved = solvedWithinTurns(trees, options.turns);
+  for (let s = 1; s <= options.turns; s++) {
+    const atTurn = scored.flatMap((x) => x.tree.nodes.filter((n) => n.turn === s).map((n) => ({ tree: x.tree, node: n })));
+    out[`turn${s}/solved`] = solved[s - 1];
+    out[`turn${s}/candidates`] = atTurn.length;
+    if (atTurn.length) {
+      out[`turn${s}/pass_rate`] = atTurn.filter((x) => passed(x.tree, x.node.id)).length / atTurn.length;
+      out[`turn${s}/reward_mean`] = mean(atTurn.map((x) => x.node.reward));
+    }
+    if (s >= 2) {
+      const expanded = scored.flatMap((x) => x.tree.nodes.filter((n) => n.turn === s - 1 && n.children.length).map((n) => ({ tree: x.tree, node: n })));
+      if (expanded.length) {
+        out[`turn${s}/fixed`] = expanded.filter((x) => x.node.children.some((c) => passed(x.tree, c))).length / expanded.length;
+      }
+    }
+  }
+
+  const keptAdvantages = scored.flatMap((s) => s.kept.map((id) => Math.abs(s.advantages[id])));
+  out["advantage/mean_abs"] = keptAdvantages.length ? mean(keptAdvantages) : 0;
+  const counts = countReasons(scored.flatMap((s) => s.reasons));
+  out["prune/kept_frac"] = counts["kept"] / all.length;
+  out["prune/inter_dropped_frac"] = counts["inter:subtree-dropped"] / all.length;
+  out["prune/intra_zero_variance_frac"] = counts["intra:zero-variance-group"] / all.length;
+  out["prune/intra_over_budget_frac"] = counts["intra:over-budget"] / all.length;
+
+  out["tokens/sampled"] = sampledTokens(trees);
+  out["tokens/trained"] = scored.reduce((a, s) => a + s.kept.reduce((b, id) => b + s.tree.nodes[id].completionIds.length, 0), 0);
+  if (options.forward) {
+    const f = forwardedTokens(scored, options.forward);
+    out["tokens/forwarded_grad"] = f.grad;
+    out["tokens/forwarded_no_grad"] = f.noGrad;
+  }
+  return out;
+}
+
+/** The "loss" metrics of METRICS from one loss evaluation (kl and entropy only when present). */
+export function lossMetrics(loss: number, d: LossDiagnostics): Record<string, number> {
+  const out: Record<string, number> = {
+    loss,
+    "clip/ratio": d.clipFrac,
+    "clip/ratio_low": d.clipLowFrac,
+    "clip/ratio_high": d.clipHighFrac,
+    "ratio/mean": d.ratioMean,
+    "ratio/min": d.ratioMin,
+    "ratio/max": d.ratioMax,
+    approx_kl: d.approxKl,
+  };
+  if (d.kl !== undefined) out["kl"] = d.kl;
+  if (d.entropy !== undefined) out["entropy"] = d.entropy;
+  return out;
+}

@@ -1,0 +1,131 @@
+/**
+ * Rollout: the feedback-conditioned tree of each task (method.md, "Tree").
+ *
+ *   turn 1: G candidates sampled from the task prompt;
+ *   turn s: every failed candidate (r < 1) of turn s-1 gets G_s children, sampled from the prompt
+ *           that carries the task and the whole chain of earlier attempts and feedback on its
+ *           branch; a candidate with r = 1 is a leaf.
+ *
+ * All nodes of one turn, over all tasks of the batch, are sampled in one batched call (split into
+ * chunks of `batchSize` prompts) and run in the sandbox together. With InterP's
+ * `skipExpansion`, only the best `maxSubtrees` failed candidates of each sibling group are
+ * expanded (ranked by their own reward, the only one known before expansion).
+ */
+import type { Task } from "../tasks/types";
+import { evaluateProgram, type ProgramRunner } from "../feedback";
+import { fitPrompt } from "../model/context";
+import { decodeCompletion, type Attempt } from "../model/prompt";
+import type { Policy, SamplingOptions } from "../model/policy";
+import { hashString } from "../util/rng";
+import { selectForExpansion } from "./prune";
+import type { RolloutTree, TreeNode } from "./tree";
+
+export interface RolloutOptions extends SamplingOptions {
+  /** G: candidates sampled from the task prompt at turn 1. */
+  groupSize: number;
+  /** S: the most turns on a branch (1 = single-turn GRPO). */
+  turns: number;
+  /** G_s: children sampled from each failed candidate. */
+  childrenPerFailed: number;
+  seed: number;
+  /** Prompts per sampling call (memory bound). */
+  batchSize?: number;
+  binary?: boolean;
+  /** When set, expand at most this many failed candidates per sibling group (InterP skipExpansion). */
+  maxExpandedPerGroup?: number;
+}
+
+/** A candidate waiting to be sampled: its tree, its parent and its branch history. */
+interface Pending {
+  tree: number;
+  parent: number | null;
+  history: Attempt[];
+}
+
+/** Token counts of a rollout, for compute accounting. */
+export interface RolloutCounts {
+  /** Completion tokens sampled. */
+  sampledTokens: number;
+  /** Prompt tokens processed while sampling (prefill). */
+  promptTokens: number;
+  /** Candidates sampled. */
+  candidates: number;
+}
+
+export async function rollout(
+  policy: Policy,
+  tasks: readonly Task[],
+  runner: ProgramRunner,
+  opts: RolloutOptions,
+): Promise<{ trees: RolloutTree[]; counts: RolloutCounts }> {
+  const batchSize = opts.batchSize ?? 64;
+  const maxPrompt = policy.blockSize - opts.maxNewTokens;
+  const trees: RolloutTree[] = tasks.map((t) => ({ taskId: t.id, nodes: [] }));
+  const histories: Attempt[][][] = tasks.map(() => []); // per tree, per node: the branch history including the node
+  const counts: RolloutCounts = { sampledTokens: 0, promptTokens: 0, candidates: 0 };
+
+  let pending: Pending[] = [];
+  tasks.forEach((_, tree) => {
+    for (let g = 0; g < opts.groupSize; g++) pending.push({ tree, parent: null, history: [] });
+  });
+
+  for (let turn = 1; turn <= opts.turns && pending.length > 0; turn++) {
+    const created: { tree: number; id: number }[] = [];
+    for (let start = 0; start < pending.length; start += batchSize) {
+      const chunk = pending.slice(start, start + batchSize);
+      const prompts = chunk.map((p) => fitPrompt(policy.tokenizer, tasks[p.tree], p.history, maxPrompt).ids);
+      const seed = hashString(`${opts.seed}/rollout/turn${turn}/chunk${start}`);
+      const sampled = await policy.sample(prompts, { ...opts, seed });
+      const codes = sampled.tokens.map((ids) => decodeCompletion(policy.tokenizer, ids));
+      const results = await Promise.all(chunk.map((p, i) => evaluateProgram(runner, tasks[p.tree], codes[i], { binary: opts.binary })));
+      chunk.forEach((p, i) => {
+        const tree = trees[p.tree];
+        const node: TreeNode = {
+          id: tree.nodes.length,
+          parent: p.parent,
+          children: [],
+          turn,
+          promptIds: prompts[i],
+          completionIds: sampled.tokens[i],
+          sampledLogprobs: sampled.logprobs[i],
+          code: codes[i],
+          outcome: results[i].outcome,
+          reward: results[i].reward,
+          feedback: results[i].feedback,
+        };
+        tree.nodes.push(node);
+        if (p.parent !== null) tree.nodes[p.parent].children.push(node.id);
+        histories[p.tree][node.id] = [...p.history, { code: node.code, feedback: node.feedback }];
+        created.push({ tree: p.tree, id: node.id });
+        counts.sampledTokens += node.completionIds.length;
+        counts.promptTokens += node.promptIds.length;
+        counts.candidates++;
+      });
+    }
+    if (turn === opts.turns) break;
+    pending = [];
+    for (const group of groupsOf(created, trees)) {
+      const tree = trees[group.tree];
+      // Expand on the full-pass criterion: a node whose reward is 1 is solved and is a leaf.
+      let expand = group.ids.filter((id) => tree.nodes[id].reward < 1);
+      if (opts.maxExpandedPerGroup !== undefined) {
+        expand = selectForExpansion(group.ids.map((id) => ({ id, reward: tree.nodes[id].reward })), opts.maxExpandedPerGroup);
+      }
+      for (const id of expand) {
+        for (let c = 0; c < opts.childrenPerFailed; c++) pending.push({ tree: group.tree, parent: id, history: histories[group.tree][id] });
+      }
+    }
+  }
+  return { trees, counts };
+}
+
+/** The nodes created in one turn, grouped by tree and parent (their sibling groups). */
+function groupsOf(created: { tree: number; id: number }[], trees: RolloutTree[]): { tree: number; ids: number[] }[] {
+  const groups = new Map<string, { tree: number; ids: number[] }>();
+  for (const { tree, id } of created) {
+    const key = `${tree}/${trees[tree].nodes[id].parent}`;
+    if (!groups.has(key)) groups.set(key, { tree, ids: [] });
+    groups.get(key)!.ids.push(id);
+  }
+  return [...groups.values()];
+}

@@ -1,0 +1,174 @@
+/**
+ * The MURPHY trainer: steps of rollout -> credit -> pruning -> advantages -> update, with
+ * evaluation on the validation split every `eval.every` steps, checkpoints, resume, one metrics
+ * JSONL per run (names documented in metrics.ts) and compute accounting per step.
+ *
+ * GRPO is the same loop with turns = 1. Every random choice of step k (its tasks, its samples)
+ * derives from (seed, k) alone, and the optimizer state is checkpointed, so a run resumed after
+ * step k produces the same metrics for the following steps as an uninterrupted one.
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import * as tf from "@tensorflow/tfjs";
+import type { Task } from "../tasks/types";
+import type { ProgramRunner } from "../feedback";
+import type { GPT } from "../model/gpt";
+import { GptPolicy } from "../model/gpt-policy";
+import { loadPolicy, restoreOptimizer, savePolicy } from "../model/store";
+import type { Tokenizer } from "../model/tokenizer";
+import { AdamW } from "../model/train";
+import { evaluateIterK } from "../eval/iterk";
+import { appendJsonl, writeFileAtomic } from "../util/files";
+import { Progress } from "../util/progress";
+import { hashString, Rng } from "../util/rng";
+import type { Config } from "./config";
+import { lossMetrics, treeMetrics } from "./metrics";
+import { scoreTree, trainingExamples } from "./pipeline";
+import { rollout } from "./rollout";
+import { policyUpdate } from "./update";
+
+export interface TrainRun {
+  config: Config;
+  /** Output folder: config.json, metrics.jsonl, checkpoint/. */
+  out: string;
+  trainTasks: readonly Task[];
+  evalTasks: readonly Task[];
+  runner: ProgramRunner;
+  /** Continue from out/checkpoint if it exists. */
+  resume?: boolean;
+  /** Stop after this many steps of this process (to simulate an interruption in tests). */
+  stopAfterSteps?: number;
+  /** Extra facts recorded in out/config.json (backend, git commit, ...). */
+  meta?: Record<string, unknown>;
+  log?: (line: string) => void;
+  /** Test hook: make the loss of this step (1-based) non-finite. */
+  poisonStep?: number;
+  /** Called after every step with its metrics (for live plots). */
+  onStep?: (metrics: Record<string, number>) => void;
+}
+
+export interface TrainResult {
+  /** Steps finished in total (including those before a resume). */
+  step: number;
+  metrics: Record<string, number>[];
+  model: GPT;
+  tokenizer: Tokenizer;
+}
+
+/** The tasks of step k: `tasksPerStep` distinct train tasks drawn from (seed, k). */
+export function tasksOfStep(tasks: readonly Task[], config: Config, step: number): Task[] {
+  const rng = new Rng(`${config.seed}/tasks/${step}`);
+  const chosen = new Set<number>();
+  while (chosen.size < Math.min(config.tasksPerStep, tasks.length)) chosen.add(rng.int(0, tasks.length - 1));
+  return [...chosen].map((i) => tasks[i]);
+}
+
+export async function train(run: TrainRun): Promise<TrainResult> {
+  const { config, out } = run;
+  const log = run.log ?? ((line: string) => process.stderr.write(line + "\n"));
+  const checkpointDir = path.join(out, "checkpoint");
+  const metricsFile = path.join(out, "metrics.jsonl");
+  const resuming = run.resume === true && fs.existsSync(path.join(checkpointDir, "model.safetensors"));
+
+  const saved = loadPolicy(resuming ? checkpointDir : config.initCheckpoint);
+  const model = saved.model;
+  const tokenizer = saved.tokenizer;
+  const optimizer = new AdamW({ learningRate: config.optimizer.lr, weightDecay: config.optimizer.weightDecay });
+  let startStep = 0;
+  const history: Record<string, number>[] = [];
+  if (resuming) {
+    const state = saved.state as { step: number; config: Config } | undefined;
+    if (!state) throw new Error(`${checkpointDir}: no state.json, cannot resume`);
+    if (JSON.stringify(state.config) !== JSON.stringify(config)) {
+      throw new Error(`${checkpointDir}/state.json: the run was started with a different config; use another --out or drop --resume`);
+    }
+    if (saved.optimizer) await restoreOptimizer(optimizer, model, saved.optimizer);
+    startStep = state.step;
+    // Metrics past the checkpoint came from steps that will now run again: drop them.
+    const kept = fs.existsSync(metricsFile)
+      ? fs.readFileSync(metricsFile, "utf8").split("\n").filter((l) => l.trim()).map((l) => JSON.parse(l) as Record<string, number>).filter((m) => m.step <= startStep)
+      : [];
+    writeFileAtomic(metricsFile, kept.map((m) => JSON.stringify(m) + "\n").join(""));
+    history.push(...kept);
+    log(`train: resumed from ${checkpointDir} after step ${startStep}`);
+  } else {
+    fs.mkdirSync(out, { recursive: true });
+    fs.rmSync(metricsFile, { force: true });
+  }
+  if (saved.optimizer) tf.dispose([...saved.optimizer.values()]);
+  const reference = config.loss.beta > 0 ? loadPolicy(config.initCheckpoint).model : undefined;
+  writeFileAtomic(path.join(out, "config.json"), JSON.stringify({ config, meta: run.meta ?? {} }, null, 2) + "\n");
+  log(`train: ${model.summary()}; ${config.turns === 1 ? "GRPO (one turn)" : `MURPHY, ${config.turns} turns, ${config.credit.strategy}`}`);
+
+  const policy = new GptPolicy(model, tokenizer);
+  const sampling = { ...config.sampling, topK: config.sampling.topK || undefined, topP: config.sampling.topP < 1 ? config.sampling.topP : undefined };
+  const save = () =>
+    savePolicy(checkpointDir, model, tokenizer, { optimizer, state: { step: currentStep, config }, meta: { trainedFrom: config.initCheckpoint, ...(run.meta ?? {}) } });
+  let currentStep = startStep;
+  const lastStep = Math.min(config.steps, startStep + (run.stopAfterSteps ?? Infinity));
+  const progress = new Progress("train", config.steps, { unit: "step", write: log, startAt: startStep });
+  try {
+    for (let step = startStep + 1; step <= lastStep; step++) {
+      const t0 = Date.now();
+      const tasks = tasksOfStep(run.trainTasks, config, step);
+      const { trees, counts } = await rollout(policy, tasks, run.runner, {
+        ...sampling,
+        groupSize: config.groupSize,
+        turns: config.turns,
+        childrenPerFailed: config.childrenPerFailed,
+        seed: hashString(`${config.seed}/rollout/${step}`),
+        binary: config.reward.binary,
+        maxExpandedPerGroup: config.interPrune.enabled && config.interPrune.skipExpansion ? config.interPrune.maxSubtrees : undefined,
+      });
+      const t1 = Date.now();
+      const scored = trees.map((t) => scoreTree(t, config));
+      const examples = trainingExamples(scored);
+      const update = policyUpdate(model, optimizer, examples, tokenizer.pad, {
+        loss: { epsLow: config.loss.epsLow, epsHigh: config.loss.epsHigh, beta: config.loss.beta, normalization: config.loss.normalization, maxTokens: config.sampling.maxNewTokens },
+        updateEpochs: config.loss.updateEpochs,
+        microBatchSize: config.microBatchSize,
+        temperature: config.sampling.temperature > 0 ? config.sampling.temperature : 1,
+        clipNorm: config.optimizer.clipNorm,
+        reference,
+        poisonEpoch: run.poisonStep === step ? 0 : undefined,
+      });
+      const t2 = Date.now();
+      const skipped = update.epochs.filter((e) => e.skipped).length;
+      if (skipped) log(`train: step ${step}: ${skipped} of ${update.epochs.length} updates skipped (non-finite loss or gradient); weights unchanged by them`);
+      const last = update.epochs[update.epochs.length - 1];
+      const metrics: Record<string, number> = {
+        step,
+        ...treeMetrics(scored, { turns: config.turns, zeroVarianceTolerance: config.intraPrune.zeroVarianceTolerance, group: config.advantage.group }),
+        ...(last ? lossMetrics(last.loss, last.diagnostics) : {}),
+        "grad/norm": last ? last.gradNorm : 0,
+        "step/skipped_nonfinite": skipped,
+        "step/examples": examples.length,
+        "tokens/prompt_prefill": counts.promptTokens,
+        "tokens/forwarded_grad": update.forwardedGrad,
+        "tokens/forwarded_no_grad": update.forwardedNoGrad,
+        "time/rollout_s": (t1 - t0) / 1000,
+        "time/update_s": (t2 - t1) / 1000,
+      };
+      if (config.eval.every > 0 && (step % config.eval.every === 0 || step === config.steps)) {
+        const evaluation = await evaluateIterK(policy, run.evalTasks, run.runner, {
+          ...sampling,
+          turns: config.eval.turns,
+          samples: 1,
+          seed: hashString(`${config.seed}/eval/${step}`),
+        });
+        evaluation.iterPass1.forEach((p, i) => (metrics[`eval/iter${i + 1}_pass1`] = p));
+        metrics["time/eval_s"] = (Date.now() - t2) / 1000;
+      }
+      appendJsonl(metricsFile, metrics);
+      history.push(metrics);
+      run.onStep?.(metrics);
+      currentStep = step;
+      progress.update(step, `reward ${metrics["reward/mean"].toFixed(3)}  solved@${config.turns} ${(metrics[`turn${config.turns}/solved`] ?? 0).toFixed(2)}  ${update.epochs.length ? `loss ${metrics["loss"]?.toFixed(4)}` : "no update"}`);
+      if ((config.checkpointEvery > 0 && step % config.checkpointEvery === 0) || step === lastStep) await save();
+    }
+  } finally {
+    optimizer.dispose();
+    reference?.dispose();
+  }
+  return { step: currentStep, metrics: history, model, tokenizer };
+}

@@ -1,0 +1,140 @@
+/**
+ * The base model's supervised data, built from the train split:
+ *   - first attempts:  prompt(task)                               -> reference
+ *   - repairs:         prompt(task, wrong attempt + its feedback)  -> reference
+ *   - two repairs:     prompt(task, 2 wrong attempts + feedback)   -> reference
+ * Wrong attempts are mutations of the reference (mutations.ts) that really fail in the sandbox;
+ * their feedback is the real sandbox feedback, built exactly as rollouts build it. So the base
+ * model already reads feedback a little, like the paper's instruction-tuned base models.
+ */
+import type { Task } from "../tasks/types";
+import type { Rng } from "../util/rng";
+import { evaluateProgram, type ProgramRunner } from "../feedback";
+import { buildPrompt, completionIds, type Attempt } from "../model/prompt";
+import type { Tokenizer } from "../model/tokenizer";
+import { mutate } from "./mutations";
+
+/** Failed attempts at one task, each with the feedback the sandbox gave it. */
+export interface RepairMaterial {
+  taskId: string;
+  attempts: Attempt[];
+}
+
+/** One training sequence: the prompt (loss mask 0) and the completion (loss mask 1). */
+export interface SftExample {
+  taskId: string;
+  /** How many earlier attempts the prompt carries (0 = first attempt). */
+  repairs: number;
+  promptIds: number[];
+  completionIds: number[];
+}
+
+/**
+ * For each task, up to `perTask` mutants of its reference that fail at least one test, with
+ * their real feedback. Programs run `concurrency` at a time through the pool.
+ */
+export async function buildRepairMaterial(
+  tasks: readonly Task[],
+  pool: ProgramRunner,
+  rng: Rng,
+  opts: { perTask?: number; concurrency?: number; onProgress?: (done: number) => void } = {},
+): Promise<RepairMaterial[]> {
+  const perTask = opts.perTask ?? 2;
+  const concurrency = opts.concurrency ?? 64;
+  // Draw every mutant first, in task order, so the random stream does not depend on timing.
+  const jobs = tasks.map((task) => ({ task, mutants: mutate(task.reference, rng, perTask + 2) }));
+  const out: RepairMaterial[] = new Array(tasks.length);
+  let next = 0;
+  let done = 0;
+  async function worker(): Promise<void> {
+    while (next < jobs.length) {
+      const { task, mutants } = jobs[next];
+      const index = next++;
+      const attempts: Attempt[] = [];
+      for (const m of mutants) {
+        if (attempts.length >= perTask) break;
+        const result = await evaluateProgram(pool, task, m.code);
+        if (result.reward < 1) attempts.push({ code: m.code, feedback: result.feedback });
+      }
+      out[index] = { taskId: task.id, attempts };
+      opts.onProgress?.(++done);
+    }
+  }
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  return out;
+}
+
+export interface ExampleMix {
+  /** Share of examples that are first attempts; the rest are repairs. */
+  firstAttempt: number;
+  /** Among repairs, the share that carry two earlier attempts (when the task has two). */
+  twoRepairs: number;
+}
+
+export const DEFAULT_MIX: ExampleMix = { firstAttempt: 0.5, twoRepairs: 0.3 };
+
+/** One supervised example for `task`, drawn according to `mix`. */
+export function drawExample(
+  tokenizer: Tokenizer,
+  task: Task,
+  material: RepairMaterial | undefined,
+  rng: Rng,
+  mix: ExampleMix = DEFAULT_MIX,
+): SftExample {
+  const attempts = material?.attempts ?? [];
+  let history: Attempt[] = [];
+  if (attempts.length > 0 && rng.next() >= mix.firstAttempt) {
+    const two = attempts.length >= 2 && rng.next() < mix.twoRepairs;
+    const order = rng.shuffle(attempts);
+    history = two ? order.slice(0, 2) : order.slice(0, 1);
+  }
+  return {
+    taskId: task.id,
+    repairs: history.length,
+    promptIds: buildPrompt(tokenizer, task, history),
+    completionIds: completionIds(tokenizer, task.reference),
+  };
+}
+
+/**
+ * A padded batch: `ids[b]` is prompt + completion right-padded with `pad`, `targets[b][t]` is the
+ * token at t+1, and `lossMask[b][t]` is 1 where that target is a completion token. Sequences longer
+ * than `blockSize + 1` lose the start of their prompt (the completion is always kept whole).
+ */
+export function collate(
+  examples: readonly SftExample[],
+  pad: number,
+  blockSize: number,
+): { ids: number[][]; targets: number[][]; lossMask: number[][]; tokens: number } {
+  const seqs = examples.map((e) => {
+    let full = [...e.promptIds, ...e.completionIds];
+    let promptLength = e.promptIds.length;
+    if (full.length > blockSize + 1) {
+      const cut = full.length - (blockSize + 1);
+      full = full.slice(cut);
+      promptLength = Math.max(0, promptLength - cut);
+    }
+    return { full, promptLength };
+  });
+  const width = Math.max(...seqs.map((s) => s.full.length)) - 1;
+  const ids: number[][] = [];
+  const targets: number[][] = [];
+  const lossMask: number[][] = [];
+  let tokens = 0;
+  for (const { full, promptLength } of seqs) {
+    const row = new Array(width).fill(pad);
+    const target = new Array(width).fill(pad);
+    const mask = new Array(width).fill(0);
+    for (let t = 0; t < full.length - 1; t++) {
+      row[t] = full[t];
+      target[t] = full[t + 1];
+      // Target t+1 is a completion token when t+1 >= promptLength.
+      mask[t] = t + 1 >= promptLength ? 1 : 0;
+    }
+    tokens += full.length - 1;
+    ids.push(row);
+    targets.push(target);
+    lossMask.push(mask);
+  }
+  return { ids, targets, lossMask, tokens };
+}

@@ -1,0 +1,165 @@
+/**
+ * Supervised pretraining of the base policy (`npm run pretrain`): first attempts and repairs from
+ * the train split (dataset.ts), cross-entropy on completion tokens only, AdamW with warmup and
+ * cosine decay. Resumable: the run keeps a checkpoint with optimizer state in `workDir` every
+ * `checkpointEvery` steps; the batch of step k is a pure function of (seed, k), so a resumed run
+ * continues exactly where the interrupted one was. The finished weights (without optimizer state)
+ * go to `out`.
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import * as tf from "@tensorflow/tfjs";
+import type { Task } from "../tasks/types";
+import type { ProgramRunner } from "../feedback";
+import { GPT, type GPTConfig } from "../model/gpt";
+import { Tokenizer } from "../model/tokenizer";
+import { AdamW, optimizerStep, sftLoss } from "../model/train";
+import { loadPolicy, restoreOptimizer, savePolicy } from "../model/store";
+import { appendJsonl } from "../util/files";
+import { Progress } from "../util/progress";
+import { Rng } from "../util/rng";
+import { buildRepairMaterial, collate, drawExample, DEFAULT_MIX, type ExampleMix, type RepairMaterial } from "./dataset";
+
+export interface PretrainConfig {
+  seed: number;
+  steps: number;
+  /** Sequences per step. */
+  batchSize: number;
+  /** Peak learning rate, reached after `warmupSteps`, then cosine decay to `minLrFraction` of it. */
+  lr: number;
+  warmupSteps: number;
+  minLrFraction: number;
+  weightDecay: number;
+  clipNorm: number;
+  /** The GPT's shape; the vocabulary size comes from the tokenizer. */
+  model: Omit<GPTConfig, "vocabSize">;
+  mix: ExampleMix;
+  /** Failing mutants kept per task as repair material. */
+  repairsPerTask: number;
+  checkpointEvery: number;
+}
+
+export const DEFAULT_PRETRAIN: PretrainConfig = {
+  seed: 0,
+  steps: 1500,
+  batchSize: 32,
+  lr: 2e-3,
+  warmupSteps: 50,
+  minLrFraction: 0.1,
+  weightDecay: 0.01,
+  clipNorm: 1,
+  // blockSize 640: the third turn (task, two attempts with feedback, answer) fits for >99% of tasks.
+  model: { blockSize: 640, dModel: 128, nLayer: 4, nHead: 4, mlpRatio: 4 },
+  mix: DEFAULT_MIX,
+  repairsPerTask: 2,
+  checkpointEvery: 100,
+};
+
+/** Learning rate at `step` (0-based): linear warmup, then cosine decay to minLrFraction * lr. */
+export function learningRateAt(config: Pick<PretrainConfig, "lr" | "warmupSteps" | "minLrFraction" | "steps">, step: number): number {
+  if (step < config.warmupSteps) return (config.lr * (step + 1)) / config.warmupSteps;
+  const progress = Math.min(1, (step - config.warmupSteps) / Math.max(1, config.steps - config.warmupSteps));
+  const floor = config.lr * config.minLrFraction;
+  return floor + (config.lr - floor) * 0.5 * (1 + Math.cos(Math.PI * progress));
+}
+
+export interface PretrainRun {
+  config: PretrainConfig;
+  tasks: readonly Task[];
+  runner: ProgramRunner;
+  /** Resumable state: checkpoint with optimizer, metrics.jsonl. */
+  workDir: string;
+  /** Where the finished base checkpoint goes. */
+  out: string;
+  /** Extra fields recorded in the checkpoint's config.json (backend, data, ...). */
+  meta?: Record<string, unknown>;
+  log?: (line: string) => void;
+}
+
+export interface PretrainResult {
+  steps: number;
+  resumedFrom: number;
+  seconds: number;
+  finalLoss: number;
+  tokensSeen: number;
+  model: GPT;
+  tokenizer: Tokenizer;
+}
+
+export async function pretrain(run: PretrainRun): Promise<PretrainResult> {
+  const { config, tasks, workDir } = run;
+  const log = run.log ?? ((line: string) => process.stderr.write(line + "\n"));
+  const started = Date.now();
+  const checkpointDir = path.join(workDir, "checkpoint");
+  const metricsFile = path.join(workDir, "metrics.jsonl");
+
+  log(`pretrain: building repair material for ${tasks.length} tasks in the sandbox`);
+  const materialProgress = new Progress("repair material", tasks.length, { unit: "task", write: log });
+  const material = await buildRepairMaterial(tasks, run.runner, new Rng(`${config.seed}/mutations`), {
+    perTask: config.repairsPerTask,
+    onProgress: (done) => materialProgress.update(done),
+  });
+  const byTask = new Map<string, RepairMaterial>(material.map((m) => [m.taskId, m]));
+
+  let model: GPT;
+  let tokenizer: Tokenizer;
+  const optimizer = new AdamW({ learningRate: config.lr, weightDecay: config.weightDecay });
+  let startStep = 0;
+  let tokensSeen = 0;
+  let elapsedBefore = 0;
+  if (fs.existsSync(path.join(checkpointDir, "model.safetensors"))) {
+    const saved = loadPolicy(checkpointDir);
+    model = saved.model;
+    tokenizer = saved.tokenizer;
+    const state = saved.state as { step: number; tokensSeen: number; seconds: number; config: PretrainConfig };
+    if (JSON.stringify(state.config) !== JSON.stringify(config)) {
+      throw new Error(`${checkpointDir}/state.json: this run was started with a different config; delete ${workDir} to start over`);
+    }
+    if (saved.optimizer) {
+      await restoreOptimizer(optimizer, model, saved.optimizer);
+      tf.dispose([...saved.optimizer.values()]);
+    }
+    startStep = state.step;
+    tokensSeen = state.tokensSeen;
+    elapsedBefore = state.seconds;
+    log(`pretrain: resumed from ${checkpointDir} at step ${startStep}`);
+  } else {
+    tokenizer = new Tokenizer();
+    model = GPT.create({ vocabSize: tokenizer.vocabSize, ...config.model }, config.seed);
+    fs.rmSync(metricsFile, { force: true });
+  }
+  log(`pretrain: ${model.summary()}`);
+
+  const save = async (step: number) => {
+    const seconds = elapsedBefore + (Date.now() - started) / 1000;
+    await savePolicy(checkpointDir, model, tokenizer, { optimizer, state: { step, tokensSeen, seconds, config }, meta: run.meta });
+  };
+
+  const progress = new Progress("pretrain", config.steps, { unit: "step", write: log, startAt: startStep });
+  let lastLoss = NaN;
+  for (let step = startStep; step < config.steps; step++) {
+    // The batch of step k depends only on (seed, k): resuming reproduces it.
+    const rng = new Rng(`${config.seed}/batch/${step}`);
+    const examples = Array.from({ length: config.batchSize }, () => {
+      const task = tasks[rng.int(0, tasks.length - 1)];
+      return drawExample(tokenizer, task, byTask.get(task.id), rng, config.mix);
+    });
+    const batch = collate(examples, tokenizer.pad, config.model.blockSize);
+    optimizer.learningRate = learningRateAt(config, step);
+    const [ids, targets, mask] = [tf.tensor2d(batch.ids, undefined, "int32"), tf.tensor2d(batch.targets, undefined, "int32"), tf.tensor2d(batch.lossMask)];
+    const result = optimizerStep(model, optimizer, () => sftLoss(model, ids, targets, mask), { clipNorm: config.clipNorm });
+    tf.dispose([ids, targets, mask]);
+    tokensSeen += batch.tokens;
+    lastLoss = result.loss;
+    appendJsonl(metricsFile, { step: step + 1, loss: result.loss, grad_norm: result.gradNorm, skipped: result.skipped, lr: optimizer.learningRate, tokens: tokensSeen, seconds: elapsedBefore + (Date.now() - started) / 1000 });
+    if (result.skipped) log(`pretrain: step ${step + 1} skipped (non-finite loss or gradient)`);
+    progress.update(step + 1, `loss ${result.loss.toFixed(3)}  lr ${optimizer.learningRate.toExponential(2)}  ${tokensSeen} tok`);
+    if ((step + 1) % config.checkpointEvery === 0 || step + 1 === config.steps) await save(step + 1);
+  }
+  const seconds = elapsedBefore + (Date.now() - started) / 1000;
+  await savePolicy(run.out, model, tokenizer, {
+    meta: { ...(run.meta ?? {}), pretrain: { config, steps: config.steps, tokensSeen, seconds: Math.round(seconds), finalLoss: lastLoss } },
+  });
+  optimizer.dispose();
+  return { steps: config.steps, resumedFrom: startStep, seconds, finalLoss: lastLoss, tokensSeen, model, tokenizer };
+}

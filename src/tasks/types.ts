@@ -1,0 +1,35 @@
+/**
+ * A code task of the kit's suite. The model writes one JavaScript arrow function whose parameter
+ * list is fixed by the task (`signature`, e.g. "(xs, k)"); the program is run on every test.
+ */
+
+/** Values that tasks take and return: integers, strings, booleans and arrays of them. */
+export type Value = number | string | boolean | Value[];
+
+/** One test: the arguments of a call and the value it must return. */
+export interface TestCase {
+  input: Value[];
+  expected: Value;
+}
+
+export type Difficulty = 1 | 2 | 3;
+
+export type Split = "train" | "validation" | "test";
+
+export interface Task {
+  /** Unique within the suite, e.g. "test-00042". */
+  id: string;
+  /** The generating family, e.g. "map_filter"; composed tasks join families with "+". */
+  family: string;
+  difficulty: Difficulty;
+  /** A short templated English description of what the function computes. */
+  description: string;
+  /** The fixed parameter list, with parentheses: "(xs, k)". */
+  signature: string;
+  /** 2-3 examples shown to the model; also the only tests feedback is built from. */
+  visible: TestCase[];
+  /** At least 6 further tests, never shown to the model; they count in the reward. */
+  hidden: TestCase[];
+  /** A correct program: a single arrow function with the task's signature. */
+  reference: string;
+}

@@ -1,0 +1,77 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { METRICS, fracZeroStdGroups, lossMetrics, metricInfo, solvedWithinTurns, treeMetrics } from "../src/murphy/metrics";
+import { scoreTree, type ScoreOptions } from "../src/murphy/pipeline";
+import { toyTree } from "../src/murphy/toy-tree";
+
+/*
+ * Three tasks, S = 2.
+ *   task A: first attempts 0 (fails, expanded: children 1 pass, 0), 1 (passes)  -> solved at turn 1
+ *   task B: first attempts 0 (expanded: .5, 1), .5 (expanded: 0, 0)             -> solved at turn 2
+ *   task C: first attempts 0, 0 (neither expanded)                               -> never solved
+ */
+const trees = [
+  toyTree([{ reward: 0, tokens: 4, children: [{ reward: 1, tokens: 2 }, { reward: 0, tokens: 2 }] }, { reward: 1, tokens: 4 }], "A"),
+  toyTree([{ reward: 0, children: [{ reward: 0.5 }, { reward: 1 }] }, { reward: 0.5, children: [{ reward: 0 }, { reward: 0 }] }], "B"),
+  toyTree([{ reward: 0 }, { reward: 0 }], "C"),
+];
+const options: ScoreOptions = {
+  credit: { strategy: "mars", gamma: 1, keepOwn: true },
+  advantage: { scale: "none", eps: 0, std: "population", over: "full-group" },
+  intraPrune: { enabled: true, zeroVarianceTolerance: 1e-6, maxPerGroup: 2 },
+  interPrune: { enabled: false, maxSubtrees: 2 },
+};
+const scored = trees.map((t) => scoreTree(t, options));
+
+test("solved within s turns is cumulative over turns", () => {
+  assert.deepEqual(solvedWithinTurns(trees, 3), [1 / 3, 2 / 3, 2 / 3]);
+});
+
+test("tree metrics by hand", () => {
+  const m = treeMetrics(scored, { turns: 2, zeroVarianceTolerance: 1e-6, forward: { updateEpochs: 2, recomputeOld: true, reference: false } });
+  const r = [0, 1, 0, 1, /* B */ 0, 0.5, 0.5, 1, 0, 0, /* C */ 0, 0];
+  const mean = r.reduce((a, b) => a + b) / r.length;
+  assert.equal(m["reward/mean"], mean);
+  assert.ok(Math.abs(m["reward/std"] - Math.sqrt(r.reduce((a, b) => a + (b - mean) ** 2, 0) / r.length)) < 1e-12);
+  // Groups: A {0, 1}: R (1, 1) flat; A {2, 3}: (1, 0); B {0, 1}: R (1, .5); B {2, 3}: (.5, 1);
+  // B {4, 5}: (0, 0) flat; C {0, 1}: (0, 0) flat. 3 of 6 flat.
+  assert.equal(m["reward/frac_zero_std"], 3 / 6);
+  assert.equal(m["turn1/solved"], 1 / 3);
+  assert.equal(m["turn2/solved"], 2 / 3);
+  assert.equal(m["turn1/candidates"], 6);
+  assert.equal(m["turn2/candidates"], 6);
+  assert.equal(m["turn1/pass_rate"], 1 / 6);
+  assert.equal(m["turn2/pass_rate"], 2 / 6);
+  assert.equal(m["turn2/reward_mean"], (1 + 0 + 0.5 + 1 + 0 + 0) / 6);
+  // Expanded turn-1 attempts: A0 (a child passes), B0 (a child passes), B1 (none) -> 2/3.
+  assert.equal(m["turn2/fixed"], 2 / 3);
+  assert.equal(m["turn1/fixed"], undefined);
+  // IntraP drops the 3 flat groups (6 candidates) and nothing over budget (groups of 2, B = 2).
+  assert.equal(m["prune/kept_frac"], 6 / 12);
+  assert.equal(m["prune/intra_zero_variance_frac"], 6 / 12);
+  assert.equal(m["prune/intra_over_budget_frac"], 0);
+  assert.equal(m["prune/inter_dropped_frac"], 0);
+  // Kept: A2, A3 (A +-.5), B0, B1 (R (1, .5): +-.25), B2, B3 (R (.5, 1): +-.25).
+  assert.equal(m["advantage/mean_abs"], (0.5 + 0.5 + 0.25 * 4) / 6);
+  // Tokens: A 4+4+2+2, B 6 * 3, C 2 * 3; trained: A2, A3 (2 + 2) and B0..B3 (3 each).
+  assert.equal(m["tokens/sampled"], 12 + 18 + 6);
+  assert.equal(m["tokens/trained"], 4 + 12);
+  // No prompts in toy trees: forwarded = completion tokens; grad x2 epochs, no-grad x1 (old).
+  assert.equal(m["tokens/forwarded_grad"], 32);
+  assert.equal(m["tokens/forwarded_no_grad"], 16);
+  for (const name of Object.keys(m)) assert.ok(metricInfo(name), `${name} is documented in METRICS`);
+});
+
+test("frac_zero_std uses the tolerance on the span of each group", () => {
+  const t = toyTree([{ reward: 0.5 }, { reward: 0.50001 }]);
+  assert.equal(fracZeroStdGroups([t], [[0.5, 0.50001]], 1e-6), 0);
+  assert.equal(fracZeroStdGroups([t], [[0.5, 0.50001]], 1e-4), 1);
+});
+
+test("loss metrics map the diagnostics to documented names", () => {
+  const m = lossMetrics(0.5, { tokens: 4, clipFrac: 0.5, clipLowFrac: 0.25, clipHighFrac: 0.25, approxKl: 0.01, ratioMean: 1, ratioMin: 0.5, ratioMax: 2, kl: 0.02 });
+  assert.deepEqual(m, { loss: 0.5, "clip/ratio": 0.5, "clip/ratio_low": 0.25, "clip/ratio_high": 0.25, "ratio/mean": 1, "ratio/min": 0.5, "ratio/max": 2, approx_kl: 0.01, kl: 0.02 });
+  for (const name of Object.keys(m)) assert.ok(metricInfo(name), `${name} is documented`);
+  assert.equal(metricInfo("turn7/solved"), METRICS["turn{s}/solved"]);
+  assert.equal(metricInfo("nonsense"), undefined);
+});
