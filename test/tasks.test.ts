@@ -355,7 +355,20 @@ test("committed suite: every family and difficulty in every split, in the same p
   }
 });
 
-test("committed suite: tasks are short, ASCII, with distinct test inputs and informative hidden tests", () => {
+/** Arrays of <= 6 integers in -20..20, strings of <= 8 lowercase letters, k in 0..5. */
+function inputsAreSmall(signature: string, input: unknown[]): boolean {
+  const small = (v: unknown) => Number.isInteger(v) && (v as number) >= -20 && (v as number) <= 20;
+  const [first, second] = input;
+  const firstOk = signature.startsWith("(xs")
+    ? Array.isArray(first) && first.length <= 6 && first.every(small)
+    : signature.startsWith("(s")
+      ? typeof first === "string" && /^[a-z]{0,8}$/.test(first)
+      : small(first);
+  const secondOk = input.length === 1 || (Number.isInteger(second) && (second as number) >= 0 && (second as number) <= 5);
+  return firstOk && secondOk;
+}
+
+test("committed suite: tasks are short, ASCII, with small distinct test inputs and informative hidden tests", () => {
   const suite = committed();
   let singleAnswer = 0;
   let total = 0;
@@ -368,6 +381,7 @@ test("committed suite: tasks are short, ASCII, with distinct test inputs and inf
       assert.ok(task.hidden.length >= 6, task.id);
       const inputs = [...task.visible, ...task.hidden].map((t) => JSON.stringify(t.input));
       assert.equal(new Set(inputs).size, inputs.length, `${task.id} repeats a test input`);
+      for (const { input } of [...task.visible, ...task.hidden]) assert.ok(inputsAreSmall(task.signature, input), `${task.id}: input ${JSON.stringify(input)}`);
       if (new Set(task.hidden.map((t) => JSON.stringify(t.expected))).size === 1) singleAnswer++;
     }
   }

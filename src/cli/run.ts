@@ -53,7 +53,7 @@ export async function main(argv: string[]): Promise<void> {
   const timeoutMs = values["timeout-ms"] === undefined ? undefined : Number(values["timeout-ms"]);
   if (timeoutMs !== undefined && !(timeoutMs > 0)) throw new UsageError(`murphy run: --timeout-ms must be a positive number (got "${values["timeout-ms"]}")`);
 
-  const pool = new SandboxPool({ poolSize: 1, timeoutMs });
+  const pool = new SandboxPool(timeoutMs === undefined ? { poolSize: 1 } : { poolSize: 1, timeoutMs });
   try {
     const result = await evaluateProgram(pool, task, values.code, { binary: values.binary });
     const visibleCount = task.visible.length;

@@ -152,13 +152,30 @@ export function loadSplit(dir: string, split: Split): Task[] {
   return tasks;
 }
 
-/** One task by id; the id's prefix ("test-00042") names its split, otherwise all are searched. */
+/**
+ * One task by id; the id's prefix ("test-00042") names its split, otherwise all are searched.
+ * Only lines that mention the id are parsed and validated, so this is quick even for train.
+ */
 export function loadTask(dir: string, id: string): Task {
   const prefix = id.split("-")[0] as Split;
   const splits = SPLIT_NAMES.includes(prefix) ? [prefix] : SPLIT_NAMES;
+  const needle = JSON.stringify(id);
   for (const split of splits) {
-    const task = loadSplit(dir, split).find((t) => t.id === id);
-    if (task) return task;
+    for (const file of splitFiles(dir, split)) {
+      const lines = fs.readFileSync(file, "utf8").split("\n");
+      for (let i = 0; i < lines.length; i++) {
+        if (!lines[i].includes(needle)) continue;
+        const where = `${file}:${i + 1}`;
+        let record: unknown;
+        try {
+          record = JSON.parse(lines[i]);
+        } catch (e) {
+          throw new Error(`${where}: not valid JSON (${(e as Error).message})`);
+        }
+        const task = validateTask(record, where);
+        if (task.id === id) return task;
+      }
+    }
   }
   throw new Error(`${dir}: no task with id "${id}" (looked in ${splits.join(", ")})`);
 }

@@ -12,7 +12,6 @@
  * single-operation one; then composed tasks are drawn until each difficulty has its quota.
  */
 import type { Rng } from "../util/rng";
-import { baseFamilies } from "./families";
 import {
   MAX_VALUE_CHARS,
   fingerprintFromOutputs,
@@ -21,7 +20,17 @@ import {
   specFingerprint,
 } from "./behaviour";
 import { PROBES } from "./inputs";
-import { type Composed, SIGNATURES, SIGNATURE_INFO, type Signature, type TaskSpec, compose, difficultyOf, runSpec, specProblem } from "./ops";
+import {
+  type Composed,
+  SIGNATURES,
+  SIGNATURE_INFO,
+  type Signature,
+  type TaskSpec,
+  compose,
+  difficultyOf,
+  runSpec,
+  specProblem,
+} from "./ops";
 import { SIGNATURE_WEIGHTS, enumerateSingleOps, pickWeighted, sampleSpec } from "./sample";
 
 export const MAX_REFERENCE_CHARS = 80;
@@ -122,6 +131,11 @@ function dependsOnParam(firstArguments: readonly string[], outputs: readonly str
   return false;
 }
 
+/** A spec as text: signature, operation names and arguments. */
+function specKey(spec: TaskSpec): string {
+  return `${spec.signature} ${spec.ops.map((c) => `${c.op.name}(${c.args.map((a) => (a.type === "param" ? a.name : a.value)).join(",")})`).join(" ")}`;
+}
+
 /** How many tasks of each difficulty a pool of `total` tasks gets (before difficulty 1 runs out). */
 export function difficultyQuotas(total: number): [number, number, number] {
   const d1 = Math.round(total * DIFFICULTY_SHARES[0]);
@@ -197,6 +211,8 @@ export function buildPool(rng: Rng, total: number): PoolEntry[] {
   const draw = rng.fork("composed");
   const maxAttempts = 200 * total;
   let attempts = 0;
+  // Specs already judged, by their words: drawing one again cannot give anything new.
+  const judged = new Set<string>();
   while (composedEntries[2].length < want[2] || composedEntries[3].length < want[3]) {
     if (++attempts > maxAttempts) {
       throw new Error(
@@ -205,24 +221,22 @@ export function buildPool(rng: Rng, total: number): PoolEntry[] {
       );
     }
     const signature = pickWeighted(draw, SIGNATURES, (s: Signature) => SIGNATURE_WEIGHTS[s]);
-    const spec = sampleSpec(draw, signature, draw.next() < 0.5 ? 2 : 3);
+    // Two operations make difficulty 2 (or 3 with a condition), three make 3; once a difficulty
+    // is full, draw only what can still be used.
+    const full2 = composedEntries[2].length >= want[2];
+    const full3 = composedEntries[3].length >= want[3];
+    const length = full2 ? 3 : full3 ? 2 : draw.next() < 0.5 ? 2 : 3;
+    const spec = sampleSpec(draw, signature, length);
     if (!spec) continue;
     const difficulty = difficultyOf(spec.ops) as 2 | 3;
     if (composedEntries[difficulty].length >= want[difficulty]) continue;
+    const key = specKey(spec);
+    if (judged.has(key)) continue;
+    judged.add(key);
     const entry = judgeSpec(spec, seen);
     if (!entry) continue;
     seen.add(entry.fingerprint);
     composedEntries[difficulty].push(entry);
   }
-  if (process.env.MURPHY_TASKS_DEBUG) console.error(`task pool: ${attempts} draws for ${total} tasks`);
   return [...level1, ...composedEntries[2], ...composedEntries[3]];
-}
-
-/** Counts of tasks per base family (a composed task counts once for each family it contains). */
-export function countByBaseFamily(families: readonly string[]): Map<string, number> {
-  const counts = new Map<string, number>();
-  for (const family of families) {
-    for (const base of new Set(baseFamilies(family))) counts.set(base, (counts.get(base) ?? 0) + 1);
-  }
-  return counts;
 }

@@ -53,7 +53,7 @@ export function suiteReadme(manifest: Manifest, suite: Suite): string {
     .map((d) => suite.test.find((t) => t.difficulty === d))
     .filter((t): t is Task => t !== undefined)
     .map(example);
-  const fileRows = manifest.files.map((f) => `| ${f.file} | ${f.split} | ${f.tasks} | ${(f.bytes / 1e6).toFixed(2)} MB | \`${f.sha256.slice(0, 16)}…\` |`);
+  const fileRows = manifest.files.map((f) => `| ${f.file} | ${f.split} | ${f.tasks} | ${(f.bytes / 1e6).toFixed(2)} MB | \`${f.sha256.slice(0, 16)}...\` |`);
 
   return `# The MURPHY kit's task suite
 
