@@ -97,8 +97,9 @@ export class AdamW extends tf.Optimizer {
       let state = this.moments.get(name);
       if (!state) {
         state = {
-          m: tf.variable(tf.zerosLike(variable), false),
-          v: tf.variable(tf.zerosLike(variable), false),
+          // tf.variable keeps its own reference to the data; tidy frees the zerosLike handles.
+          m: tf.tidy(() => tf.variable(tf.zerosLike(variable), false)),
+          v: tf.tidy(() => tf.variable(tf.zerosLike(variable), false)),
         };
         this.moments.set(name, state);
       }
