@@ -11,7 +11,8 @@ every position. Needs Debian's PyTorch (apt-get install python3-torch).
         --seq 64 --batch 32 --mlp-ratio 4 --steps 10
 
 The last line of stdout is one JSON object:
-    {"ms_per_step", "tokens_per_s", "threads", "torch_version", "steps", "config"}
+    {"ms_per_step", "tokens_per_s", "cpu_ms_per_step", "cpu_tokens_per_s", "threads",
+     "torch_version", "steps", "config"}   (medians over the timed steps)
 """
 import argparse
 import json
@@ -99,16 +100,21 @@ def main():
 
     for _ in range(2):
         step()
-    times = []
+    times, cpu_times = [], []
     for i in range(args.steps):
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         loss = step()
         times.append(time.perf_counter() - started)
+        cpu_times.append(time.process_time() - cpu_started)
         print(f"torch step {i + 1}/{args.steps}: {times[-1] * 1000:.1f} ms (loss {loss:.3f})", flush=True)
     ms = statistics.median(times) * 1000
+    cpu_ms = statistics.median(cpu_times) * 1000
     print(json.dumps({
         "ms_per_step": round(ms, 2),
         "tokens_per_s": round(args.batch * args.seq / (ms / 1000), 1),
+        # CPU time of this process: less disturbed than wall time when other jobs share the cores.
+        "cpu_ms_per_step": round(cpu_ms, 2),
+        "cpu_tokens_per_s": round(args.batch * args.seq / (cpu_ms / 1000), 1),
         "threads": torch.get_num_threads(),
         "torch_version": torch.__version__,
         "steps": args.steps,

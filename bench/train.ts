@@ -5,8 +5,9 @@
  *     transpose flags and tf's own gradients, one-hot matMul embedding, tf.train.adam), to show
  *     what the fast ops of src/model/ops.ts buy, and
  *   - the same step in PyTorch (bench/torch_gpt_step.py), when /usr/bin/python3 has torch.
- * The two tfjs variants alternate step by step and torch runs in between, so machine load
- * (the cores are shared) hits all three alike.
+ * The two tfjs variants alternate step by step and torch runs after them. The cores may be
+ * shared with other jobs, so besides wall-clock medians (the main fields) the JSON also gives
+ * throughput per second of CPU time of each process (`*_cpu_*`), which load disturbs less.
  *
  *   node --import tsx bench/train.ts [--steps 8] [--shape reference|default] [--no-torch]
  *
@@ -90,6 +91,7 @@ function median(xs: number[]): number {
 interface TorchResult {
   tokens_per_s: number;
   ms_per_step: number;
+  cpu_tokens_per_s: number;
   threads: number;
   torch_version: string;
 }
@@ -135,27 +137,31 @@ async function main(): Promise<void> {
   };
   const timed = (f: () => number) => {
     const started = performance.now();
+    const cpuStarted = process.cpuUsage();
     const loss = f();
-    return { ms: performance.now() - started, loss };
+    const cpu = process.cpuUsage(cpuStarted);
+    return { ms: performance.now() - started, cpuMs: (cpu.user + cpu.system) / 1000, loss };
   };
   for (let i = 0; i < 2; i++) {
     stepFast();
     stepNaive();
   }
-  const fastMs: number[] = [];
-  const naiveMs: number[] = [];
+  const [fastMs, naiveMs, fastCpuMs, naiveCpuMs]: number[][] = [[], [], [], []];
   const tensorsBefore = tf.memory().numTensors;
   for (let i = 0; i < args.steps; i++) {
     const a = timed(stepFast);
     const b = timed(stepNaive);
     fastMs.push(a.ms);
     naiveMs.push(b.ms);
+    fastCpuMs.push(a.cpuMs);
+    naiveCpuMs.push(b.cpuMs);
     console.log(`step ${i + 1}/${args.steps}: kit ${a.ms.toFixed(0)} ms (loss ${a.loss.toFixed(3)}), naive ${b.ms.toFixed(0)} ms (loss ${b.loss.toFixed(3)})`);
   }
   if (tf.memory().numTensors !== tensorsBefore) throw new Error(`bench/train.ts: tensor count grew from ${tensorsBefore} to ${tf.memory().numTensors}`);
   const tokens = batch * seq;
   const tfjsTokensPerS = tokens / (median(fastMs) / 1000);
   const naiveTokensPerS = tokens / (median(naiveMs) / 1000);
+  const tfjsCpuTokensPerS = tokens / (median(fastCpuMs) / 1000);
 
   let torch: TorchResult | null = null;
   if (args.torch) {
@@ -179,6 +185,10 @@ async function main(): Promise<void> {
     torch_tokens_per_s: torch ? torch.tokens_per_s : null,
     torch_threads: torch ? torch.threads : null,
     ratio_vs_torch: torch ? Math.round((tfjsTokensPerS / torch.tokens_per_s) * 100) / 100 : null,
+    tfjs_cpu_tokens_per_s: round(tfjsCpuTokensPerS),
+    naive_tfjs_cpu_tokens_per_s: round(tokens / (median(naiveCpuMs) / 1000)),
+    torch_cpu_tokens_per_s: torch ? torch.cpu_tokens_per_s : null,
+    ratio_vs_torch_cpu: torch ? Math.round((tfjsCpuTokensPerS / torch.cpu_tokens_per_s) * 100) / 100 : null,
     steps: args.steps,
   };
   tf.dispose([ids, targets, mask]);

@@ -7,7 +7,8 @@ import { test, before } from "node:test";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { selectBackend } from "../src/backend";
-import { DEFAULT_GPT_CONFIG, GPT, disposeCache, type GPTConfig } from "../src/model/gpt";
+import { DEFAULT_GPT_CONFIG, GPT, type GPTConfig } from "../src/model/gpt";
+import { disposeCache } from "../src/model/kv-cache";
 import { causalMask } from "../src/model/ops";
 import { Rng } from "../src/util/rng";
 
@@ -41,11 +42,11 @@ test("parameterCount matches the count by hand, for the tiny and the default con
   const model = GPT.create(tiny, 0);
   assert.equal(model.parameterCount(), count(tiny));
   model.dispose();
-  // 100*128 + 512*128 + 4*(128 + 3*128^2 + 128^2 + 128 + 8*128^2) + 128 + 128*100
-  assert.equal(count(DEFAULT_GPT_CONFIG), 878720);
+  // 102*128 + 512*128 + 4*(128 + 3*128^2 + 128^2 + 128 + 8*128^2) + 128 + 128*102
+  assert.equal(count(DEFAULT_GPT_CONFIG), 879232);
   const big = GPT.create(DEFAULT_GPT_CONFIG, 0);
-  assert.equal(big.parameterCount(), 878720);
-  assert.match(big.summary(), /^GPT 0\.88M params \(vocab 100, block 512, d 128, 4 layers x 4 heads, mlp 4x\)$/);
+  assert.equal(big.parameterCount(), 879232);
+  assert.match(big.summary(), /^GPT 0\.88M params \(vocab 102, block 512, d 128, 4 layers x 4 heads, mlp 4x\)$/);
   big.dispose();
 });
 
@@ -198,7 +199,6 @@ test("forwardCached over a left-padded batch and then one token gives the same l
     const pad = tf.tensor3d([[[-1e9, 0, 0, 0]], [[0, 0, 0, 0]]]);
     const first = model.forwardCached(ids, positions, tf.add(causalMask(4), pad) as tf.Tensor3D, null);
     const second = model.forwardCached(tf.tensor2d([[6], [2]], undefined, "int32"), tf.tensor2d([[3], [4]], undefined, "int32"), tf.tensor3d([[[-1e9, 0, 0, 0, 0]], [[0, 0, 0, 0, 0]]]), first.cache);
-    disposeCache(first.cache);
     const result = [first.logits.arraySync(), second.logits.arraySync()] as number[][][][];
     disposeCache(second.cache);
     return result;

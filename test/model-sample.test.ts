@@ -166,6 +166,8 @@ test("pickToken draws from softmax(logits / T), and top-k / top-p restrict the d
   assert.equal(tie.token, 1);
   const z1 = [0, 3, 3, 1].reduce((s, v) => s + Math.exp(v), 0);
   assert.ok(Math.abs(tie.logprob - (3 - Math.log(z1))) < 1e-12);
+  assert.throws(() => pickToken([0, NaN, 1], { temperature: 1 }, rng), /non-finite logits/);
+  assert.throws(() => pickToken([0, Infinity], { temperature: 1 }, rng), /non-finite logits/);
 });
 
 test("bad sampling arguments are clear errors", () => {

@@ -1,7 +1,7 @@
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
 import { mutate } from "../src/pretrain/mutations";
-import { buildRepairMaterial, collate, drawExample } from "../src/pretrain/dataset";
+import { buildRepairMaterial, collate, drawExample, drawKind } from "../src/pretrain/dataset";
 import { Tokenizer } from "../src/model/tokenizer";
 import { buildPrompt, completionIds } from "../src/model/prompt";
 import { SandboxPool } from "../src/sandbox/pool";
@@ -70,7 +70,9 @@ test("drawExample: first attempts and repairs use the one prompt builder, the an
   const rng = new Rng(5);
   const seen = new Set<number>();
   for (let i = 0; i < 60; i++) {
-    const e = drawExample(tok, task, material, rng, { firstAttempt: 0.4, twoRepairs: 0.5 });
+    const kind = drawKind(rng, { firstAttempt: 0.4, twoRepairs: 0.5 });
+    const e = drawExample(tok, task, material, rng, kind);
+    assert.equal(e.repairs, kind);
     seen.add(e.repairs);
     assert.deepEqual(e.completionIds, completionIds(tok, task.reference));
     if (e.repairs === 0) assert.deepEqual(e.promptIds, buildPrompt(tok, task, []));

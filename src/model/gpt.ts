@@ -14,7 +14,9 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { Rng } from "../util/rng";
-import { batchMatMul, causalAttention, dense, embedding, rmsNorm } from "./ops";
+import { appendSlots, cachedAttention, type KVCache, type LayerCache } from "./kv-cache";
+import { causalAttention, dense, embedding, rmsNorm } from "./ops";
+import { gatherRows } from "./wasm-kernels";
 
 export interface GPTConfig {
   /** Number of token ids; must equal the tokenizer's vocabulary size (pad id 0 included). */
@@ -32,17 +34,25 @@ export interface GPTConfig {
 }
 
 /**
- * The kit's default policy: ~0.85M parameters.
- * - vocabSize 100: the char-level tokenizer's ~100 symbols (override with the tokenizer's size).
- * - blockSize 512: a turn-2 prompt holds the task, the failed attempt and its feedback, then the
- *   new attempt; 512 characters fit that for the kit's small tasks.
- * - dModel 128, nLayer 4, nHead 4 (head size 32), mlpRatio 4: on the 2-core wasm machine this
- *   trains at a few thousand tokens/s and samples a 64-row batch with the KV cache at thousands
- *   of tokens/s, so an SFT warm-up takes minutes; narrower heads (size 16) made the batched
- *   attention matMuls a larger share of the step without learning faster. See bench/train.ts.
+ * The kit's default policy: 0.88M parameters.
+ * - vocabSize 102: the ids of the kit's char-level tokenizer (src/model/tokenizer.ts). Always
+ *   build models with `vocabSize: tokenizer.vocabSize`; this value only mirrors it.
+ * - blockSize 512: a turn-2 prompt holds the task, the failed attempt and its feedback, then
+ *   the new attempt; longer runs (three turns) raise it, e.g. the pretraining config uses 640.
+ * - dModel 128, nLayer 4, nHead 4 (head size 32), mlpRatio 4. Measured on the 2-core machine
+ *   (wasm, CPU time, T = 512; sampling 64 rows = 8 prompts x 8, 200-token prompts, 100 new):
+ *     d128 L4 H4 (0.88M): train 1.0k tokens/s, sample 0.93k tokens/s   <- default
+ *     d128 L4 H8 (0.88M): 0.81k / 0.86k   (head size 16: more, smaller attention products)
+ *     d128 L4 H2 (0.88M): 1.2k / 1.2k     d96 L4 H4 (0.51M): 1.4k / 1.4k
+ *     d128 L3 H4 (0.68M): 1.3k / 1.5k     d192 L4 H4 (1.91M): 0.74k / 0.66k
+ *     d128 L6 H4 (1.27M): 0.87k / 0.71k
+ *   Cost grows slower than size (d192 has 2.2x the parameters for 1.4x the time), so the
+ *   default sits at the size where an SFT warm-up of a few million tokens still takes under an
+ *   hour here, with four heads so attention is not starved. How well each size learns the
+ *   kit's tasks was not compared. bench/train.ts --shape default measures the default.
  */
 export const DEFAULT_GPT_CONFIG: Readonly<GPTConfig> = Object.freeze({
-  vocabSize: 100,
+  vocabSize: 102,
   blockSize: 512,
   dModel: 128,
   nLayer: 4,
@@ -54,16 +64,6 @@ export interface WeightSpec {
   name: string;
   shape: number[];
   dtype: "float32";
-}
-
-/**
- * Per-layer key/value cache for sampling. `keys[l]` is stored already transposed,
- * `[B * nHead, headDim, P]`, so each decoding step multiplies by it directly; `values[l]` is
- * `[B * nHead, P, headDim]`. P is the number of cached slots (padding included).
- */
-export interface KVCache {
-  keys: tf.Tensor3D[];
-  values: tf.Tensor3D[];
 }
 
 /** Check a config and say which field is wrong. */
@@ -179,7 +179,7 @@ export class GPT {
     return total;
   }
 
-  /** One line for logs, e.g. "GPT 0.85M params (vocab 100, block 512, d 128, 4 layers x 4 heads, mlp 4x)". */
+  /** One line for logs, e.g. "GPT 0.88M params (vocab 102, block 512, d 128, 4 layers x 4 heads, mlp 4x)". */
   summary(): string {
     const c = this.config;
     const millions = (this.parameterCount() / 1e6).toFixed(2);
@@ -199,16 +199,20 @@ export class GPT {
   }
 
   /**
-   * `qkv: [B*T, 3D]` (columns [q | k | v], heads consecutive) -> q, k, v each `[B*H, T, hd]`.
-   * One rank-4 transpose `[B, T, 3H, hd] -> [B, 3H, T, hd]` then a split: the wasm backend's
-   * rank-5 transpose is ~50x slower than its rank-4 one, so the obvious `[B,T,3,H,hd]` layout
-   * is avoided.
+   * Queries, keys and values of layer `l` for `h: [B*T, D]` (the normed residual stream), each
+   * `[B*H, T, hd]`. wqkv's columns are [q | k | v]; the three `[D, D]` column blocks are sliced
+   * from the weight and applied separately, because on wasm slicing the `[B*T, 3D]` product
+   * instead costs three full copies of it (the Slice kernel copies its whole input first).
+   * Heads move next to the batch with rank-4 transposes (wasm's rank-5 transpose is ~50x slower).
    */
-  private splitHeads(qkv: tf.Tensor2D, B: number, T: number): tf.Tensor3D[] {
-    const { nHead: H } = this.config;
+  private projectHeads(h: tf.Tensor2D, l: number, B: number, T: number): tf.Tensor3D[] {
+    const { dModel: D, nHead: H } = this.config;
     const hd = this.headDim;
-    const byHead = tf.transpose(tf.reshape(qkv, [B, T, 3 * H, hd]), [0, 2, 1, 3]);
-    return tf.split(byHead, 3, 1).map((t) => tf.reshape(t, [B * H, T, hd]) as tf.Tensor3D);
+    const wqkv = this.w<tf.Rank.R2>(`h.${l}.attn.wqkv`);
+    return [0, 1, 2].map((part) => {
+      const projected = dense(h, tf.slice(wqkv, [0, part * D], [D, D]));
+      return tf.reshape(tf.transpose(tf.reshape(projected, [B, T, H, hd]), [0, 2, 1, 3]), [B * H, T, hd]) as tf.Tensor3D;
+    });
   }
 
   /** Throws unless `ids` is an int32 [B, T] tensor of token ids with 1 <= T <= blockSize. */
@@ -243,8 +247,7 @@ export class GPT {
       const positions = tf.slice(this.w<tf.Rank.R2>("wpe"), [0, 0], [T, D]);
       let x = tf.reshape(tf.add(tf.reshape(tokens, [B, T, D]), positions), [B * T, D]) as tf.Tensor2D;
       for (let l = 0; l < nLayer; l++) {
-        const qkv = dense(rmsNorm(x, this.w(`h.${l}.ln1.g`)), this.w(`h.${l}.attn.wqkv`));
-        const [q, k, v] = this.splitHeads(qkv, B, T);
+        const [q, k, v] = this.projectHeads(rmsNorm(x, this.w(`h.${l}.ln1.g`)), l, B, T);
         const heads = causalAttention(q, k, v);
         const merged = tf.reshape(tf.transpose(tf.reshape(heads, [B, H, T, hd]), [0, 2, 1, 3]), [B * T, D]) as tf.Tensor2D;
         x = tf.add(x, dense(merged, this.w(`h.${l}.attn.wo`)));
@@ -262,36 +265,30 @@ export class GPT {
    *   own row (rows of a batch may be at different positions);
    * - `bias: [B, S, P + S]` float32 added to the attention scores (0 = visible, -1e9 = hidden):
    *   the caller encodes causality and padding here;
-   * - `cache`: the previous result's cache, or null for the first call.
-   * Returns `logits: [B, S, V]` and the extended cache (P + S slots). Not differentiable by
-   * design (sampling never needs gradients). The caller owns and disposes all returned tensors,
-   * including the cache it passed in once it is no longer needed.
+   * - `cache`: the previous call's cache, or null for the first call. It is CONSUMED: its
+   *   tensors move into the returned cache or are disposed; do not use it afterwards.
+   * Returns `logits: [B, S, V]` and the cache with P + S slots (see ./kv-cache). Not
+   * differentiable by design (sampling never needs gradients); the caller disposes the results.
    */
   forwardCached(ids: tf.Tensor2D, positions: tf.Tensor2D, bias: tf.Tensor3D, cache: KVCache | null): { logits: tf.Tensor3D; cache: KVCache } {
     const [B, S] = ids.shape;
     const { dModel: D, nHead: H, nLayer, vocabSize: V } = this.config;
     const hd = this.headDim;
-    const past = cache ? cache.values[0].shape[1] : 0;
+    const past = cache ? cache.length : 0;
     if (!tf.util.arraysEqual(bias.shape, [B, S, past + S])) {
       throw new Error(`GPT.forwardCached: bias has shape [${bias.shape}], expected [${[B, S, past + S]}]`);
     }
-    const keys: tf.Tensor3D[] = [];
-    const values: tf.Tensor3D[] = [];
+    const layers: LayerCache[] = [];
     const logits = tf.tidy(() => {
-      const flatPositions = tf.reshape(positions, [-1]) as tf.Tensor1D;
-      let x = tf.add(tf.gather(this.w("wte"), tf.reshape(ids, [-1])), tf.gather(this.w("wpe"), flatPositions)) as tf.Tensor2D;
-      const headBias = tf.reshape(bias, [B, 1, S, past + S]);
+      // Row copies (./wasm-kernels) rather than wasm's slow GatherV2; the ids are few.
+      const tokenRows = gatherRows(this.w<tf.Rank.R2>("wte"), Array.from(ids.dataSync()));
+      let x = tf.add(tokenRows, gatherRows(this.w<tf.Rank.R2>("wpe"), Array.from(positions.dataSync()))) as tf.Tensor2D;
+      const headBias = tf.reshape(bias, [B, 1, S, past + S]) as tf.Tensor4D;
       for (let l = 0; l < nLayer; l++) {
-        const qkv = dense(rmsNorm(x, this.w(`h.${l}.ln1.g`)), this.w(`h.${l}.attn.wqkv`));
-        const [q, kNew, vNew] = this.splitHeads(qkv, B, S);
-        const kNewT = tf.transpose(kNew, [0, 2, 1]) as tf.Tensor3D;
-        const kAll = cache ? (tf.concat([cache.keys[l], kNewT], 2) as tf.Tensor3D) : kNewT;
-        const vAll = cache ? (tf.concat([cache.values[l], vNew], 1) as tf.Tensor3D) : vNew;
-        keys.push(tf.keep(kAll));
-        values.push(tf.keep(vAll));
-        const scores = tf.mul(batchMatMul(q, kAll), 1 / Math.sqrt(hd)); // [B*H, S, P+S]
-        const biased = tf.reshape(tf.add(tf.reshape(scores, [B, H, S, past + S]), headBias), [B * H, S, past + S]);
-        const heads = batchMatMul(tf.softmax(biased) as tf.Tensor3D, vAll);
+        const [q, k, v] = this.projectHeads(rmsNorm(x, this.w(`h.${l}.ln1.g`)), l, B, S);
+        const layer = appendSlots(cache ? cache.layers[l] : null, k, v);
+        layers.push(layer);
+        const heads = cachedAttention(q, layer, headBias, H);
         const merged = tf.reshape(tf.transpose(tf.reshape(heads, [B, H, S, hd]), [0, 2, 1, 3]), [B * S, D]) as tf.Tensor2D;
         x = tf.add(x, dense(merged, this.w(`h.${l}.attn.wo`)));
         const hidden = tf.relu(dense(rmsNorm(x, this.w(`h.${l}.ln2.g`)), this.w(`h.${l}.mlp.wfc`)));
@@ -299,11 +296,6 @@ export class GPT {
       }
       return tf.reshape(dense(rmsNorm(x, this.w("lnf.g")), this.w("head")), [B, S, V]) as tf.Tensor3D;
     });
-    return { logits, cache: { keys, values } };
+    return { logits, cache: { layers, length: past + S } };
   }
-}
-
-/** Dispose every tensor of a cache. */
-export function disposeCache(cache: KVCache | null): void {
-  if (cache) tf.dispose([...cache.keys, ...cache.values]);
 }

@@ -7,11 +7,13 @@
  * op that autodiff records costs bookkeeping. So each block below computes its forward pass with
  * plain matMuls and its backward pass with explicit transposes, and saves what the backward pass
  * needs instead of re-deriving it op by op. The maths is unchanged, so every op is tested against
- * tf's own gradient of the straightforward formula (test/model_ops.test.ts).
+ * tf's own gradient of the straightforward formula on the cpu backend (test/model-ops.test.ts).
  *
- * The ops are backend-agnostic: on tfjs-node (`tensorflow`) they give the same numbers.
+ * Only standard tf ops are used, plus the custom kernels of ./wasm-kernels when the backend is
+ * wasm, so the same code runs on tfjs-node (`tensorflow`) and cpu.
  */
 import * as tf from "@tensorflow/tfjs";
+import { SLICED_MATMUL_MIN_ROWS, SLICED_MATMUL_MIN_WORK, gatherRows, slicedBatchMatMul } from "./wasm-kernels";
 
 /** Additive causal mask value: large enough that exp() underflows to exactly 0 in float32. */
 const MASKED = -1e9;
@@ -70,7 +72,7 @@ export function dense(x: tf.Tensor2D, w: tf.Tensor2D): tf.Tensor2D {
 
 /**
  * Embedding lookup: `table[V, D]` rows picked by `ids[N]` (int32) -> `[N, D]`.
- * Forward is a gather (cheap, and supported everywhere). The gradient with respect to the table
+ * Forward copies the rows (gatherRows: wasm's own gather is slow). The gradient with respect to the table
  * is `onehot(ids)^T @ dy`: each position's gradient summed into its token's row, as a plain
  * matMul, which works on wasm where gather's own gradient does not. The ids get no gradient
  * (they are integers), so they are not an input of the custom op; a copy is saved for the
@@ -83,7 +85,7 @@ export function embedding(ids: tf.Tensor1D, table: tf.Tensor2D): tf.Tensor2D {
     const [tableIn, save] = args as [tf.Tensor2D, tf.GradSaveFunc];
     save([tf.clone(ids)]);
     return {
-      value: tf.gather(tableIn, ids),
+      value: gatherRows(tableIn, Array.from(ids.dataSync())),
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
         const oneHot = oneHotFloat(saved[0] as tf.Tensor1D, vocab);
         return [weightGradient(oneHot, dy as tf.Tensor2D)];
@@ -119,112 +121,19 @@ export function rmsNorm(x: tf.Tensor2D, g: tf.Tensor1D, eps = 1e-5): tf.Tensor2D
   return op(x, g) as tf.Tensor2D;
 }
 
-/** The tfjs-backend-wasm 4.22 internals the per-slice matMul kernel relies on (checked at use). */
-interface WasmBackendInternals {
-  wasm: {
-    cwrap(name: string, returnType: null, argTypes: string[]): (...args: unknown[]) => void;
-    tfjs: { registerTensor(id: number, size: number, memoryOffset: number): void; disposeData(id: number): void };
-  };
-  dataIdMap: { get(dataId: unknown): { id: number; memoryOffset: number } | undefined };
-  dataIdNextNumber: number;
-  makeOutput(shape: number[], dtype: "float32"): tf.TensorInfo;
-}
-
-const SLICED_MATMUL_KERNEL = "MurphySlicedBatchMatMul";
-let slicedKernelState: "unregistered" | "ready" | "unavailable" = "unregistered";
-const wasmBatchMatMuls = new WeakMap<object, (...args: unknown[]) => void>();
-
-/**
- * Per-slice work (M*K*N multiply-adds) from which the slice-by-slice kernel beats the backend's
- * own batched matMul; below it, creating one XNNPACK operator per slice costs more than it saves.
- * Measured on the 2-core wasm machine: equal around T=128, head size 32.
- */
-export const SLICED_MATMUL_MIN_WORK = 1 << 18;
-
-function shapeBytes(shape: number[]): Uint8Array {
-  return new Uint8Array(new Int32Array(shape).buffer);
-}
-
-/**
- * A wasm kernel for `a[G, M, K] @ b[G, K, N]` that runs each slice through the backend's fast
- * path. tfjs-wasm sends a matMul to XNNPACK (12-20 GFLOP/s here) only when the batch is 1 and
- * nothing is transposed; any batched matMul falls to a scalar loop (~1.3 GFLOP/s), which made
- * attention at T=512 take >90% of a training step. Slicing with tf.slice is no cure: the wasm
- * Slice kernel copies its whole input first, so G slices cost G full copies. Instead this kernel
- * registers each slice of a, b and the output as a temporary tensor id that points into the
- * parent buffer (no copy), calls the backend's own BatchMatMul on it, and unregisters the ids
- * (which also frees the XNNPACK operator cached for them) without freeing any memory.
- */
-function slicedBatchMatMulKernel(inputs: tf.NamedTensorInfoMap, backendIn: unknown): tf.TensorInfo {
-  const backend = backendIn as WasmBackendInternals;
-  const { a, b } = inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
-  const [G, M, K] = a.shape;
-  const N = b.shape[2];
-  let run = wasmBatchMatMuls.get(backend.wasm);
-  if (!run) {
-    run = backend.wasm.cwrap("BatchMatMul", null, ["number", "array", "number", "number", "array", "number", "number", "number", "number"]);
-    wasmBatchMatMuls.set(backend.wasm, run);
-  }
-  const out = backend.makeOutput([G, M, N], "float32");
-  const offsetOf = (t: tf.TensorInfo) => backend.dataIdMap.get(t.dataId)!.memoryOffset;
-  const [aBase, bBase, outBase] = [offsetOf(a), offsetOf(b), offsetOf(out)];
-  const aShape = shapeBytes([1, M, K]);
-  const bShape = shapeBytes([1, K, N]);
-  for (let g = 0; g < G; g++) {
-    const aId = backend.dataIdNextNumber++;
-    const bId = backend.dataIdNextNumber++;
-    const outId = backend.dataIdNextNumber++;
-    backend.wasm.tfjs.registerTensor(aId, M * K, aBase + 4 * g * M * K);
-    backend.wasm.tfjs.registerTensor(bId, K * N, bBase + 4 * g * K * N);
-    backend.wasm.tfjs.registerTensor(outId, M * N, outBase + 4 * g * M * N);
-    try {
-      run(aId, aShape, 3, bId, bShape, 3, false, false, outId);
-    } finally {
-      for (const id of [aId, bId, outId]) backend.wasm.tfjs.disposeData(id);
-    }
-  }
-  return out;
-}
-
-/** Register the sliced kernel once, if the current backend is wasm and looks as expected. */
-function slicedKernelReady(): boolean {
-  if (slicedKernelState !== "unregistered") return slicedKernelState === "ready" && tf.getBackend() === "wasm";
-  if (tf.getBackend() !== "wasm") return false;
-  const backend = tf.backend() as unknown as Partial<WasmBackendInternals>;
-  const looksRight =
-    typeof backend.wasm?.cwrap === "function" &&
-    typeof backend.wasm?.tfjs?.registerTensor === "function" &&
-    typeof backend.wasm?.tfjs?.disposeData === "function" &&
-    typeof backend.dataIdMap?.get === "function" &&
-    typeof backend.dataIdNextNumber === "number" &&
-    typeof backend.makeOutput === "function";
-  if (!looksRight) {
-    slicedKernelState = "unavailable";
-    return false;
-  }
-  tf.registerKernel({
-    kernelName: SLICED_MATMUL_KERNEL,
-    backendName: "wasm",
-    kernelFunc: ({ inputs, backend: kernelBackend }) => slicedBatchMatMulKernel(inputs, kernelBackend),
-  });
-  slicedKernelState = "ready";
-  return true;
-}
-
 /** `a[G, M, K] @ b[G, K, N]` without gradient, on the fastest path for the backend and size. */
 function rawBatchMatMul(a: tf.Tensor3D, b: tf.Tensor3D): tf.Tensor3D {
   const [G, M, K] = a.shape;
   const N = b.shape[2];
-  const useSliced = G > 1 && M * K * N >= SLICED_MATMUL_MIN_WORK && a.dtype === "float32" && b.dtype === "float32" && slicedKernelReady();
-  if (!useSliced) return tf.matMul(a, b);
   if (b.shape[0] !== G || b.shape[1] !== K) throw new Error(`batchMatMul: shapes [${a.shape}] and [${b.shape}] do not match`);
-  return tf.engine().runKernel(SLICED_MATMUL_KERNEL, { a, b }, {}) as tf.Tensor3D;
+  const sliced = G > 1 && M >= SLICED_MATMUL_MIN_ROWS && M * K * N >= SLICED_MATMUL_MIN_WORK ? slicedBatchMatMul(a, b) : null;
+  return sliced ?? tf.matMul(a, b);
 }
 
 /**
  * Batched matMul `a[G, M, K] @ b[G, K, N] -> [G, M, N]` with a gradient (`da = dy @ b^T`,
- * `db = a^T @ dy`, explicit transposes). On wasm, large slices go through the per-slice XNNPACK
- * kernel above; elsewhere this is tf.matMul.
+ * `db = a^T @ dy`, explicit transposes). On wasm, slices with enough work go through the
+ * per-slice XNNPACK kernel of ./wasm-kernels; elsewhere this is tf.matMul.
  */
 export function batchMatMul(a: tf.Tensor3D, b: tf.Tensor3D): tf.Tensor3D {
   const op = tf.customGrad((...args: CustomArgs) => {

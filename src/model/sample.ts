@@ -4,7 +4,8 @@
  * Rollouts dominate the cost of RL, so this is built for throughput: prompts are left-padded to a
  * common length and each distinct prompt is run through the model once (a GRPO group is G copies
  * of one prompt), its cache is copied to every row that uses it, and then each step feeds only
- * the one new token per row. Rows that finish drop out of the batch.
+ * the one new token per row (./kv-cache). Finished rows leave the batch in bulk, whenever a
+ * quarter of it has finished.
  *
  * Exactness contract (GRPO depends on it):
  * - `tokens` are the ids exactly as drawn; a row ends after its stop token (included), after
@@ -21,7 +22,8 @@
 import * as tf from "@tensorflow/tfjs";
 import { Rng } from "../util/rng";
 import { causalMask } from "./ops";
-import { disposeCache, type GPT, type KVCache } from "./gpt";
+import type { GPT } from "./gpt";
+import { disposeCache, selectCacheRows, type KVCache } from "./kv-cache";
 
 export interface SampleOptions {
   /** Softmax temperature; 0 means greedy (argmax, ties to the lowest id). */
@@ -87,6 +89,9 @@ export function pickToken(logits: Float32Array | number[], opts: Pick<SampleOpti
     weights[i] = Math.exp((logits[i] - max) * invTemp);
     total += weights[i];
   }
+  if (!Number.isFinite(max) || !Number.isFinite(total)) {
+    throw new Error(`sample: the model produced non-finite logits (max ${max}); the policy has diverged`);
+  }
   const logZ = Math.log(total);
   const logprobOf = (i: number) => (logits[i] - max) * invTemp - logZ;
   if (greedy) return { token: argmax, logprob: logprobOf(argmax) };
@@ -144,29 +149,12 @@ function validate(model: GPT, prompts: number[][], opts: SampleOptions): void {
   });
 }
 
-/** Indices into the cache's `[rows * nHead, ...]` layout for the given rows. */
-function headRows(rows: number[], nHead: number): tf.Tensor1D {
-  return tf.tensor1d(rows.flatMap((r) => Array.from({ length: nHead }, (_, h) => r * nHead + h)), "int32");
-}
-
-/** Keep (or repeat) cache rows: `rows[i]` is the old row that becomes row i. Disposes the input. */
-function selectRows(cache: KVCache, rows: number[], nHead: number): KVCache {
-  const index = headRows(rows, nHead);
-  const out: KVCache = {
-    keys: cache.keys.map((k) => tf.gather(k, index)),
-    values: cache.values.map((v) => tf.gather(v, index)),
-  };
-  index.dispose();
-  disposeCache(cache);
-  return out;
-}
-
 /**
  * Run the distinct prompts, left-padded to `length`, through the model in memory-bounded chunks.
- * Returns their caches (one row per distinct prompt) and each prompt's next-token logits.
+ * Returns their cache (one row per distinct prompt) and each prompt's next-token logits.
  */
 function prefill(model: GPT, distinct: number[][], length: number, maxRows?: number): { cache: KVCache; lastLogits: Float32Array[] } {
-  const { nHead, nLayer, vocabSize: V } = model.config;
+  const { nHead, vocabSize: V } = model.config;
   const rowsPerChunk = maxRows ?? Math.max(1, Math.floor(PREFILL_CHUNK_FLOATS / (nHead * length * length)));
   const parts: KVCache[] = [];
   const lastLogits: Float32Array[] = [];
@@ -183,24 +171,24 @@ function prefill(model: GPT, distinct: number[][], length: number, maxRows?: num
         padBias[r * length + j] = j < pad ? HIDDEN : 0;
       }
     });
-    const tensors = [
-      tf.tensor2d(ids, [chunk.length, length], "int32"),
-      tf.tensor2d(positions, [chunk.length, length], "int32"),
-    ] as const;
+    const inputs = [tf.tensor2d(ids, [chunk.length, length], "int32"), tf.tensor2d(positions, [chunk.length, length], "int32")] as const;
     const bias = tf.tidy(() => tf.add(causalMask(length), tf.tensor3d(padBias, [chunk.length, 1, length])) as tf.Tensor3D);
-    const { logits, cache } = model.forwardCached(tensors[0], tensors[1], bias, null);
+    const { logits, cache } = model.forwardCached(inputs[0], inputs[1], bias, null);
     const last = tf.tidy(() => tf.slice(logits, [0, length - 1, 0], [chunk.length, 1, V]));
     const values = last.dataSync() as Float32Array;
     for (let r = 0; r < chunk.length; r++) lastLogits.push(values.slice(r * V, (r + 1) * V));
-    tf.dispose([...tensors, bias, logits, last]);
+    tf.dispose([...inputs, bias, logits, last]);
     parts.push(cache);
   }
   if (parts.length === 1) return { cache: parts[0], lastLogits };
-  const cache: KVCache = { keys: [], values: [] };
-  for (let l = 0; l < nLayer; l++) {
-    cache.keys.push(tf.concat(parts.map((p) => p.keys[l]), 0));
-    cache.values.push(tf.concat(parts.map((p) => p.values[l]), 0));
-  }
+  // Each part holds a single chunk per layer (the prompt); stack the parts' rows.
+  const cache: KVCache = {
+    length,
+    layers: parts[0].layers.map((_, l) => ({
+      keys: [tf.concat(parts.map((p) => p.layers[l].keys[0]), 0)],
+      values: [tf.concat(parts.map((p) => p.layers[l].values[0]), 0)],
+    })),
+  };
   parts.forEach(disposeCache);
   return { cache, lastLogits };
 }
@@ -217,56 +205,66 @@ export function sample(model: GPT, prompts: number[][], opts: SampleOptions): Sa
   const logprobs: number[][] = prompts.map(() => []);
   const canGrow = (row: number) => tokens[row].length < opts.maxNewTokens && prompts[row].length + tokens[row].length < blockSize;
 
-  // Rows still sampling, in cache order; distinct prompts are prefilled once.
-  let active = prompts.map((_, row) => row).filter(canGrow);
-  if (active.length === 0) return { tokens, logprobs };
+  const sampling = prompts.map((_, row) => row).filter(canGrow);
+  if (sampling.length === 0) return { tokens, logprobs };
+  // Distinct prompts are run once; their cache rows are then copied to every row using them.
   const keyOf = (row: number) => prompts[row].join(",");
-  const distinctRow = new Map<string, number>();
-  for (const row of active) if (!distinctRow.has(keyOf(row))) distinctRow.set(keyOf(row), distinctRow.size);
-  const distinct = [...distinctRow.keys()].map((key) => prompts[active.find((row) => keyOf(row) === key)!]);
-  const length = Math.max(...active.map((row) => prompts[row].length));
+  const distinctIndex = new Map<string, number>();
+  const distinct: number[][] = [];
+  for (const row of sampling) {
+    if (!distinctIndex.has(keyOf(row))) {
+      distinctIndex.set(keyOf(row), distinct.length);
+      distinct.push(prompts[row]);
+    }
+  }
+  const length = Math.max(...sampling.map((row) => prompts[row].length));
   const first = prefill(model, distinct, length, opts.prefillRows);
-  let cache: KVCache | null = selectRows(first.cache, active.map((row) => distinctRow.get(keyOf(row))!), nHead);
-  let logits: Float32Array[] = active.map((row) => first.lastLogits[distinctRow.get(keyOf(row))!]);
-  // Cache slots before the first real token of each row (left padding): hidden from attention.
-  let pads = active.map((row) => length - prompts[row].length);
-  let slots = length;
+  const sources = sampling.map((row) => distinctIndex.get(keyOf(row))!);
+  let cache: KVCache | null = sources.every((d, i) => d === i) ? first.cache : selectCacheRows(first.cache, sources, nHead);
 
+  // Cache row i belongs to prompt row `rows[i]`; finished rows stay (ignored) until a quarter
+  // of the cache is finished, then the cache is compacted: copying it costs about one step.
+  let rows = sampling;
+  let done = rows.map(() => false);
+  let logits: Float32Array[] = sources.map((d) => first.lastLogits[d]);
+  // Cache slots before the first real token of each row (left padding): hidden from attention.
+  let pads = rows.map((row) => length - prompts[row].length);
   try {
     for (;;) {
-      const next: number[] = [];
-      for (let i = 0; i < active.length; i++) {
-        const row = active[i];
+      rows.forEach((row, i) => {
+        if (done[i]) return;
         const { token, logprob } = pickToken(logits[i], opts, streams[row]);
         tokens[row].push(token);
         logprobs[row].push(logprob);
-        next.push(token === opts.stopToken ? -1 : token);
-      }
-      const keep = active.map((row, i) => i).filter((i) => next[i] >= 0 && canGrow(active[i]));
-      if (keep.length === 0) break;
-      if (keep.length < active.length) {
-        cache = selectRows(cache!, keep, nHead);
-        active = keep.map((i) => active[i]);
+        if (token === opts.stopToken || !canGrow(row)) done[i] = true;
+      });
+      const finished = done.filter(Boolean).length;
+      if (finished === rows.length) break;
+      if (finished >= rows.length / 4) {
+        const keep = rows.map((_, i) => i).filter((i) => !done[i]);
+        cache = selectCacheRows(cache!, keep, nHead);
+        rows = keep.map((i) => rows[i]);
         pads = keep.map((i) => pads[i]);
+        done = rows.map(() => false);
       }
-      const inputs = keep.map((i) => next[i]);
-      // The new token sits at its row's own position; it sees every real slot and itself.
-      const positions = active.map((row) => prompts[row].length + tokens[row].length - 1);
-      const bias = new Float32Array(active.length * (slots + 1));
-      pads.forEach((pad, i) => bias.fill(HIDDEN, i * (slots + 1), i * (slots + 1) + pad));
+      // Each row's newest token at its own position; it sees every real slot and itself.
+      // A finished row repeats its last token at its last position (its output is ignored).
+      const slots = cache!.length + 1;
+      const inputs = rows.map((row) => tokens[row][tokens[row].length - 1]);
+      const positions = rows.map((row) => prompts[row].length + tokens[row].length - 1);
+      const bias = new Float32Array(rows.length * slots);
+      pads.forEach((pad, i) => bias.fill(HIDDEN, i * slots, i * slots + pad));
       const stepInputs = [
-        tf.tensor2d(inputs, [active.length, 1], "int32"),
-        tf.tensor2d(positions, [active.length, 1], "int32"),
-        tf.tensor3d(bias, [active.length, 1, slots + 1]),
+        tf.tensor2d(inputs, [rows.length, 1], "int32"),
+        tf.tensor2d(positions, [rows.length, 1], "int32"),
+        tf.tensor3d(bias, [rows.length, 1, slots]),
       ] as const;
       const step = model.forwardCached(stepInputs[0], stepInputs[1], stepInputs[2], cache);
-      tf.dispose([...stepInputs]);
-      disposeCache(cache);
       cache = step.cache;
-      slots += 1;
+      tf.dispose([...stepInputs]);
       const values = step.logits.dataSync() as Float32Array;
       step.logits.dispose();
-      logits = active.map((_, i) => values.subarray(i * V, (i + 1) * V));
+      logits = rows.map((_, i) => values.subarray(i * V, (i + 1) * V));
     }
   } finally {
     disposeCache(cache);

@@ -73,21 +73,22 @@ export interface ExampleMix {
 
 export const DEFAULT_MIX: ExampleMix = { firstAttempt: 0.5, twoRepairs: 0.3 };
 
-/** One supervised example for `task`, drawn according to `mix`. */
-export function drawExample(
-  tokenizer: Tokenizer,
-  task: Task,
-  material: RepairMaterial | undefined,
-  rng: Rng,
-  mix: ExampleMix = DEFAULT_MIX,
-): SftExample {
+export type ExampleKind = 0 | 1 | 2;
+
+/** How many earlier attempts the examples of one batch carry, drawn according to `mix`. */
+export function drawKind(rng: Rng, mix: ExampleMix = DEFAULT_MIX): ExampleKind {
+  if (rng.next() < mix.firstAttempt) return 0;
+  return rng.next() < mix.twoRepairs ? 2 : 1;
+}
+
+/**
+ * One supervised example for `task` with `repairs` earlier attempts (fewer if the task has less
+ * repair material). Batches draw one kind for all their examples: similar lengths waste less
+ * compute on padding.
+ */
+export function drawExample(tokenizer: Tokenizer, task: Task, material: RepairMaterial | undefined, rng: Rng, repairs: ExampleKind): SftExample {
   const attempts = material?.attempts ?? [];
-  let history: Attempt[] = [];
-  if (attempts.length > 0 && rng.next() >= mix.firstAttempt) {
-    const two = attempts.length >= 2 && rng.next() < mix.twoRepairs;
-    const order = rng.shuffle(attempts);
-    history = two ? order.slice(0, 2) : order.slice(0, 1);
-  }
+  const history = rng.shuffle(attempts).slice(0, Math.min(repairs, attempts.length));
   return {
     taskId: task.id,
     repairs: history.length,

@@ -18,7 +18,7 @@ import { loadPolicy, restoreOptimizer, savePolicy } from "../model/store";
 import { appendJsonl } from "../util/files";
 import { Progress } from "../util/progress";
 import { Rng } from "../util/rng";
-import { buildRepairMaterial, collate, drawExample, DEFAULT_MIX, type ExampleMix, type RepairMaterial } from "./dataset";
+import { buildRepairMaterial, collate, drawExample, drawKind, DEFAULT_MIX, type ExampleMix, type RepairMaterial } from "./dataset";
 
 export interface PretrainConfig {
   seed: number;
@@ -140,9 +140,10 @@ export async function pretrain(run: PretrainRun): Promise<PretrainResult> {
   for (let step = startStep; step < config.steps; step++) {
     // The batch of step k depends only on (seed, k): resuming reproduces it.
     const rng = new Rng(`${config.seed}/batch/${step}`);
+    const kind = drawKind(rng, config.mix);
     const examples = Array.from({ length: config.batchSize }, () => {
       const task = tasks[rng.int(0, tasks.length - 1)];
-      return drawExample(tokenizer, task, byTask.get(task.id), rng, config.mix);
+      return drawExample(tokenizer, task, byTask.get(task.id), rng, kind);
     });
     const batch = collate(examples, tokenizer.pad, config.model.blockSize);
     optimizer.learningRate = learningRateAt(config, step);

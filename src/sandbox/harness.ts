@@ -1,8 +1,8 @@
 /**
  * The harness: JavaScript source text that is installed ONCE in each sandbox context, before any
- * program runs. It (1) captures the intrinsics it uses, (2) locks the realm down (deep-freezes
- * every object reachable from `globalThis` and from syntax, see `lockDown` below), and
- * (3) returns `entry(code, inputs)`, the function the host calls once per program.
+ * program runs. It (1) captures the intrinsics it uses, (2) locks the realm down (lockdown.ts:
+ * deep-freezes every object reachable from `globalThis` and from syntax), and (3) returns
+ * `entry(code, inputs)`, the function the host calls once per program.
  *
  * `entry` is only reachable through the host's `ivm.Reference`; no program can name it. It
  * compiles the program, calls it on every test's input (a fresh deep copy each time), renders
@@ -25,6 +25,7 @@
  *   "E" threw (text1 = error type, text2 = message), "S" program did not compile (same texts).
  * - text[resultCapacity, resultCapacity + maxOutputChars): console output.
  */
+import { LOCKDOWN_SOURCE } from "./lockdown";
 import { RENDER_SOURCE } from "./render";
 
 export const H_STATE = 0;
@@ -53,11 +54,13 @@ export interface HarnessLimits {
 }
 
 /**
- * The longest record one test can produce: every text is capped, plus four `<length>:` prefixes.
- * The result buffer holds `maxTests` of these, so it can never overflow.
+ * The longest record one test can produce: kind and flag (1 char each), text1 (a rendering of at
+ * most maxValueChars + 1 chars, or an error type), text2 (an error message), and four `<length>:`
+ * prefixes of at most 12 chars. The pool sizes the buffer for MAX_TESTS_PER_PROGRAM of these, so
+ * it can never overflow.
  */
 export function recordCapacity(maxValueChars: number): number {
-  return Math.max(maxValueChars + 1, ERROR_TYPE_CHARS) + ERROR_MESSAGE_CHARS + 4 * 12;
+  return 2 + Math.max(maxValueChars + 1, ERROR_TYPE_CHARS) + ERROR_MESSAGE_CHARS + 4 * 12;
 }
 
 /**
@@ -70,27 +73,21 @@ export const HARNESS_SOURCE = String.raw`
 // ---- 1. Capture every intrinsic the harness uses, before anything can change them. ----------
 const buffer = $0;
 const limits = $1;
-const realmGlobal = globalThis;
 const apply = Reflect.apply;
 const ownKeys = Reflect.ownKeys;
-const reflectDefineProperty = Reflect.defineProperty;
-const reflectDeleteProperty = Reflect.deleteProperty;
 const getOwnPropertyDescriptor = Object.getOwnPropertyDescriptor;
-const defineProperty = Object.defineProperty;
-const getPrototypeOf = Object.getPrototypeOf;
 const freeze = Object.freeze;
-const isFrozen = Object.isFrozen;
 const isArray = Array.isArray;
 const FunctionConstructor = Function;
-const TypeErrorConstructor = TypeError;
-const SetConstructor = Set;
 const uncurry = (method) => apply(Function.prototype.bind, Function.prototype.call, [method]);
 const charCodeAt = uncurry(String.prototype.charCodeAt);
 const stringSlice = uncurry(String.prototype.slice);
-const setHas = uncurry(Set.prototype.has);
-const setAdd = uncurry(Set.prototype.add);
+const functionToString = uncurry(Function.prototype.toString);
+const stringTrim = uncurry(String.prototype.trim);
 const renderValue = (${RENDER_SOURCE})({
   getOwnPropertyDescriptor, ownKeys, isArray, uncurry,
+  hasOwn: Object.hasOwn,
+  lookupGetter: Object.prototype.__lookupGetter__,
   jsonStringify: JSON.stringify,
   String,
   objectToString: Object.prototype.toString,
@@ -179,14 +176,28 @@ function describeThrown(thrown) {
 }
 
 // ---- 4. Running one program. ---------------------------------------------------------------
-// The program is compiled twice without running: as "(code)" and as "[code]". Both parse only
-// if the code is one balanced expression (a statement list such as "a); (b" closes one wrapper
-// but not the other). The "(code)" function is then called: it evaluates the expression in
-// sloppy mode at global scope, like a script, and must yield a function.
+// The program must be ONE expression. It is compiled as "(code)" into a sloppy-mode function at
+// global scope (like a script; no access to the harness) and called to get its value. Text such
+// as "a); (b" would close the wrapper itself and pass as a statement list; it cannot also pass as
+// "[code]", whose bracket it would close the wrong way. That second compile is skipped when the
+// value is a function whose own source text is the whole program: a function literal spanning
+// all of the code has balanced brackets, so the code is exactly that one literal. (The check
+// comes after evaluating, so contrived text that escapes the wrapper and then loops forever is a
+// timeout rather than a syntax_error.)
 function compile(code) {
-  const evaluate = new FunctionConstructor("return (\n" + code + "\n)");
+  return new FunctionConstructor("return (\n" + code + "\n)");
+}
+
+function isWholeProgram(fn, code) {
+  try {
+    return functionToString(fn) === stringTrim(code);
+  } catch (_) {
+    return false;
+  }
+}
+
+function checkSingleExpression(code) {
   new FunctionConstructor("return [\n" + code + "\n]");
-  return evaluate;
 }
 
 function copyValue(value) {
@@ -221,10 +232,25 @@ function entry(code, inputs) {
       return;
     }
     let fn;
+    let evaluationError;
+    let threw = false;
     try {
       fn = apply(evaluate, undefined, []);
     } catch (error) {
-      const described = describeThrown(error);
+      threw = true;
+      evaluationError = error;
+    }
+    if (threw || typeof fn !== "function" || !isWholeProgram(fn, code)) {
+      try {
+        checkSingleExpression(code);
+      } catch (error) {
+        const described = describeThrown(error);
+        writeAll("S", n, described[0], described[1]);
+        return;
+      }
+    }
+    if (threw) {
+      const described = describeThrown(evaluationError);
       writeAll("E", n, described[0], described[1]);
       return;
     }
@@ -256,114 +282,8 @@ function entry(code, inputs) {
   }
 }
 
-// ---- 5. Lock the realm down. ---------------------------------------------------------------
-// (a) Objects the language creates from syntax, not reachable from globalThis by name.
-function syntaxIntrinsics() {
-  const segments = new Intl.Segmenter().segment("");
-  return [
-    getPrototypeOf(function* () {}),
-    getPrototypeOf(async function () {}),
-    getPrototypeOf(async function* () {}),
-    getPrototypeOf([][Symbol.iterator]()),
-    getPrototypeOf(""[Symbol.iterator]()),
-    getPrototypeOf(new Map()[Symbol.iterator]()),
-    getPrototypeOf(new Set()[Symbol.iterator]()),
-    getPrototypeOf(/a/[Symbol.matchAll]("")),
-    getPrototypeOf(segments),
-    getPrototypeOf(segments[Symbol.iterator]()),
-    (function () { return getOwnPropertyDescriptor(arguments, "callee").get; })(),
-  ];
-}
-
-// (b) The override mistake: once Object.prototype is frozen, "obj.toString = f" or
-// "counts['constructor'] = 1" would silently fail on an ordinary object, because the inherited
-// property is read-only. Each writable data property of these prototypes becomes an accessor
-// whose setter defines the property on the receiver instead, as assignment would have done. The
-// getter and setter close over constants only (the original value, the key, the prototype).
-function tameOverrideMistake(prototype) {
-  const keys = ownKeys(prototype);
-  for (let i = 0; i < keys.length; i++) {
-    const key = keys[i];
-    const descriptor = getOwnPropertyDescriptor(prototype, key);
-    if (!("value" in descriptor) || !descriptor.writable || !descriptor.configurable) continue;
-    const value = descriptor.value;
-    const accessors = {
-      get() { return value; },
-      set(newValue) {
-        const receiver = this;
-        if (receiver === prototype) return;
-        if ((typeof receiver !== "object" || receiver === null) && typeof receiver !== "function") return;
-        reflectDefineProperty(receiver, key, {
-          value: newValue, writable: true, enumerable: true, configurable: true,
-        });
-      },
-    };
-    defineProperty(prototype, key, {
-      get: accessors.get, set: accessors.set, enumerable: descriptor.enumerable, configurable: false,
-    });
-  }
-}
-
-// (c) Everything reachable from the roots through prototypes and own properties (data values,
-// getters, setters) is frozen. Afterwards the walk is repeated to prove nothing was missed.
-function walk(roots, visit) {
-  const seen = new SetConstructor();
-  const stack = [];
-  for (let i = 0; i < roots.length; i++) stack[stack.length] = roots[i];
-  while (stack.length > 0) {
-    const object = stack[stack.length - 1];
-    stack.length -= 1;
-    if (object === null || (typeof object !== "object" && typeof object !== "function")) continue;
-    if (setHas(seen, object)) continue;
-    setAdd(seen, object);
-    stack[stack.length] = getPrototypeOf(object);
-    const keys = ownKeys(object);
-    for (let i = 0; i < keys.length; i++) {
-      const descriptor = getOwnPropertyDescriptor(object, keys[i]);
-      if ("value" in descriptor) {
-        stack[stack.length] = descriptor.value;
-      } else {
-        stack[stack.length] = descriptor.get;
-        stack[stack.length] = descriptor.set;
-      }
-    }
-    visit(object);
-  }
-}
-
-function lockDown() {
-  // Globals that let a program run code between programs or share memory (timers of
-  // Atomics.waitAsync, finalizers, WebAssembly, SharedArrayBuffer), or whose state depends on
-  // garbage collection (WeakRef): none is needed by the tasks.
-  const removed = ["WebAssembly", "SharedArrayBuffer", "Atomics", "FinalizationRegistry", "WeakRef"];
-  for (let i = 0; i < removed.length; i++) reflectDeleteProperty(realmGlobal, removed[i]);
-  // RegExp's legacy static properties (RegExp.$1, RegExp.input, ...) hold the last match of the
-  // whole realm, and RegExp.input is writable: a channel between programs. They are removed.
-  const legacy = ["input", "$_", "lastMatch", "$&", "lastParen", "$+", "leftContext", "$\u0060",
-    "rightContext", "$'", "$1", "$2", "$3", "$4", "$5", "$6", "$7", "$8", "$9"];
-  for (let i = 0; i < legacy.length; i++) reflectDeleteProperty(RegExp, legacy[i]);
-  // The engine's own console is replaced by the capped one above.
-  defineProperty(realmGlobal, "console", {
-    value: sandboxConsole, writable: true, enumerable: false, configurable: true,
-  });
-  tameOverrideMistake(Object.prototype);
-  const errors = [Error, EvalError, RangeError, ReferenceError, SyntaxError, TypeError, URIError,
-    AggregateError];
-  for (let i = 0; i < errors.length; i++) tameOverrideMistake(errors[i].prototype);
-
-  const roots = syntaxIntrinsics();
-  roots[roots.length] = realmGlobal;
-  walk(roots, freeze);
-  let unfrozen = 0;
-  walk(roots, (object) => { if (!isFrozen(object)) unfrozen += 1; });
-  const missing = [];
-  for (let i = 0; i < removed.length; i++) if (removed[i] in realmGlobal) missing[missing.length] = removed[i];
-  if (unfrozen !== 0 || missing.length !== 0 || "$1" in RegExp) {
-    throw new TypeErrorConstructor("sandbox lock-down failed: " + unfrozen + " objects not frozen");
-  }
-}
-
-lockDown();
+// ---- 5. Lock the realm down (lockdown.ts), then hand out entry. ------------------------------
+(${LOCKDOWN_SOURCE})(sandboxConsole);
 freeze(entry);
 return entry;
 `;

@@ -1,50 +1,70 @@
 /**
- * SandboxPool: runs model-written JavaScript programs against tests, in a pool of reused V8
- * isolates. `await pool.run("(xs, k) => xs.map(x => x * k)", tests)` gives a RunResult.
+ * SandboxPool: runs model-written JavaScript programs against tests, in reused V8 isolates.
+ * `await pool.run("(xs, k) => xs.map(x => x * k)", tests)` gives a RunResult.
  *
- * Security model (why one program can neither harm the host nor affect a later program):
- * 1. Separation from the host: every slot is its own V8 isolate (isolated-vm): separate heap, no
- *    `process`, `require`, file system, network, timers or host objects; nothing of the host is
- *    passed in except copies of the inputs and the harness's shared result buffer, which only
- *    the harness can reach. Each isolate has a memory limit (`memoryMb`); each program a
- *    wall-clock limit (`timeoutMs`, all tests in one call) that interrupts CPU-bound loops, with
- *    a host timer as a backstop that disposes the isolate. Return values and printed output
- *    are capped (`maxValueChars`, `maxOutputChars`).
- * 2. Separation between programs sharing a context (reuse is what makes the pool fast): before
- *    any program runs, the harness deep-freezes every object reachable from `globalThis` and
- *    from syntax (generator, async and iterator prototypes, %ThrowTypeError%), including
- *    `globalThis` itself, and checks the result by walking again. All state a later program can
- *    observe lives in such objects, so no program can change it: assignments fail (silently in
- *    sloppy mode, as for any frozen object), new globals cannot be created, prototypes cannot
- *    be polluted, built-ins cannot be replaced, and a closure cannot be stashed anywhere shared.
- *    The few engine-internal channels that are not properties are removed: RegExp's legacy
- *    statics (`RegExp.$1`, `RegExp.input`), and the globals that run code or share memory
- *    outside a call (`Atomics`, `SharedArrayBuffer`, `WebAssembly`, `FinalizationRegistry`,
- *    `WeakRef`). The harness keeps its state in closure variables, reset at every call; it runs
- *    in strict mode so `fn.caller` cannot reach it; expected values never enter the isolate
- *    (the host compares renderings), so a program cannot read them.
- * 3. A slot whose run timed out, hit the memory limit or failed in any unexpected way is disposed
- *    and replaced; so is a slot whose heap has grown past half its limit (checked every 64
- *    runs), so garbage a program leaves behind cannot push a later one over the limit.
+ * Layout: `poolSize` worker processes (process.ts / worker.ts), each owning one isolate whose
+ * single context was locked down once by the harness (harness.ts). The pool sends programs to the
+ * workers in batches (one IPC message each way per batch; programs submitted together travel
+ * together); inside a worker every program is still ONE call into the isolate, for all its tests,
+ * with its own time limit. Results come back as renderings; the host compares them with the
+ * expected renderings (render.ts, classify.ts).
  *
- * Differences from running the program in plain Node (all follow from the above, documented):
- * implicit globals do not work (`i = 0` without `let` is silently ignored, then reading `i` is a
- * ReferenceError), `RegExp.$1`-style statics, `Atomics`, `SharedArrayBuffer`, `WebAssembly`,
- * `WeakRef` and `FinalizationRegistry` are absent, `console.log` renders values with the
- * canonical renderer instead of util.inspect, and `import()` is rejected.
+ * Security model (why a program can neither harm the host nor affect a later program):
+ * 1. Nothing of the host inside: programs run in V8 isolates (isolated-vm) with their own heap and
+ *    no `process`, `require`, file system, network, timers or host objects. Only copies of the
+ *    inputs go in, and the harness's result buffer, which only the harness can reach. Each
+ *    isolate has a memory limit (`memoryMb`), each program a wall-clock limit (`timeoutMs`) that
+ *    interrupts CPU-bound loops; return values and printed output are capped (`maxValueChars`,
+ *    `maxOutputChars`).
+ * 2. Nothing a program does escapes its worker process. V8 cannot stop every memory bomb
+ *    gracefully: some allocations take its fatal out-of-memory path, and a few operations abort
+ *    V8 outright (e.g. `split` into more than 2^27 elements, crbug.com/1201626); in-process that
+ *    would kill the host. Here it kills one worker, which the pool replaces. Before aborting, a
+ *    fatal OOM may use about 1 GB above `memoryMb` (isolated-vm's emergency headroom). A watchdog
+ *    kills a worker that stays silent for (timeoutMs + 250 ms) per program of its batch + 2 s.
+ * 3. Nothing one program does reaches a later one sharing the context (reuse is what makes the
+ *    pool fast). Before any program runs, the harness deep-freezes every object reachable from
+ *    `globalThis` and from syntax (generator, async and iterator prototypes, %ThrowTypeError%),
+ *    `globalThis` included, and proves it by walking again. Everything a program can observe of
+ *    the realm lives in those objects, so no program can change it: writes fail (silently in
+ *    sloppy mode, as for any frozen object), new globals cannot be created, prototypes cannot be
+ *    polluted, built-ins cannot be replaced, and no closure can be stashed anywhere shared. The
+ *    engine-internal channels that are not properties are removed: RegExp's legacy statics
+ *    (`RegExp.$1`, `RegExp.input`), and the globals that run code or share memory outside a call
+ *    (`Atomics`, `SharedArrayBuffer`, `WebAssembly`, `FinalizationRegistry`, `WeakRef`). The
+ *    harness keeps its own state in closure variables reset at every call and runs in strict
+ *    mode (`fn.caller` cannot reach it). Expected values never enter the isolate, so a program
+ *    cannot read them. An isolate whose program timed out, hit the memory limit or failed
+ *    unexpectedly is disposed, and so is one whose heap grew past half its limit (checked every
+ *    64 programs), so garbage one program leaves cannot push a later one over the limit.
  *
- * Outcomes per test: see classify.ts. Program text that is not one balanced expression, or does
- * not compile, is `syntax_error` on every test; an expression that throws, or is not a function
- * ("program is not a function (it evaluated to number)", type TypeError), is `runtime_error` on
- * every test. After a timeout or memory limit the remaining tests are not run and get the same
- * outcome.
+ * Outcomes (details in classify.ts): text that does not compile as one expression is
+ * syntax_error on every test; an expression that throws, or is not a function ("program is not a
+ * function (it evaluated to number)", type TypeError), is runtime_error on every test. After a
+ * timeout or memory limit the remaining tests are not run and get the same outcome, and the tests
+ * before keep theirs, except when the program killed its worker (fatal OOM: memory_limit; other V8
+ * abort: runtime_error "SandboxError"): then every test gets that outcome. A worker that dies
+ * under a batch of several programs gets each of them re-run alone, so only the culprit is
+ * blamed; one that dies with no reason reported (e.g. killed from outside) gets its program
+ * re-run once. Work a program leaves in promise callbacks runs after its tests, within its time
+ * limit; it cannot change their results (if it times out, the isolate is replaced). Unhandled
+ * promise rejections are ignored.
+ *
+ * Differences from running the same function in plain Node (all follow from the above):
+ * implicit globals do not work (`i = 0` without a declaration is silently ignored, then reading
+ * `i` is a ReferenceError); `RegExp.$1`-style statics and the removed globals are absent;
+ * `console.log` prints canonical renderings instead of util.inspect output; `import()` returns a
+ * rejected promise; own properties named like built-ins (`obj.toString = f`, `counts["constructor"]
+ * = 1`) work as in Node, but reading `Object.getOwnPropertyDescriptor(Object.prototype, k)` shows
+ * an accessor (harness.ts explains). `eval` and `new Function` work, at the sandbox's global scope.
  */
 import type { TestCase } from "../tasks/types";
 import type { Outcome, RunResult, SandboxOptions } from "./types";
 import { OUTCOMES } from "./types";
 import { classifyRun, overallOutcome } from "./classify";
 import { recordCapacity, type HarnessLimits } from "./harness";
-import { SandboxSlot } from "./slot";
+import { SandboxProcess, type Job } from "./process";
+import type { ProgramRun } from "./records";
 import { MAX_PROGRAM_CHARS, MAX_TESTS_PER_PROGRAM, prepareTests } from "./validate";
 
 const DEFAULTS: Required<SandboxOptions> = {
@@ -55,8 +75,10 @@ const DEFAULTS: Required<SandboxOptions> = {
   maxOutputChars: 10_000,
 };
 
-/** A slot's heap is checked after this many runs and replaced above half the memory limit. */
-const HEAP_CHECK_EVERY = 64;
+/** Batches sent to one worker ahead of time, so it never waits for the host between batches. */
+const PIPELINE_DEPTH = 2;
+/** Most programs in one batch (one IPC message each way). */
+const MAX_BATCH = 32;
 
 /** Counters since the pool was created. */
 export interface SandboxStats {
@@ -67,10 +89,12 @@ export interface SandboxStats {
   tests: number;
   /** Programs by their overall outcome. */
   outcomes: Record<Outcome, number>;
-  /** Isolates created, and how many of them were thrown away and replaced. */
-  isolatesCreated: number;
-  isolatesReplaced: number;
-  /** Runs currently executing, and waiting for a free slot. */
+  /** Worker processes started, and how many died under a program (and were replaced). */
+  workersStarted: number;
+  workersLost: number;
+  /** Isolates thrown away inside workers (after a timeout, memory limit or heap growth). */
+  isolatesRecycled: number;
+  /** Programs sent to workers and not finished, and programs waiting to be sent. */
   busy: number;
   queued: number;
   /** Total wall time of all runs, in ms. */
@@ -98,14 +122,12 @@ function checkOptions(options: SandboxOptions): Required<SandboxOptions> {
 export class SandboxPool {
   private readonly options: Required<SandboxOptions>;
   private readonly limits: HarnessLimits;
-  private readonly idle: SandboxSlot[] = [];
-  private readonly waiting: Array<{ resolve: (slot: SandboxSlot) => void; reject: (e: Error) => void }> = [];
-  private readonly runsSinceCheck = new Map<SandboxSlot, number>();
-  private alive = 0; // slots created or being created, not yet disposed
-  private creating = 0; // slots being created
+  private readonly queue: Job[] = [];
+  private readonly workers: SandboxProcess[] = [];
+  private readonly inFlight = new Set<Promise<unknown>>();
   private closed = false;
-  private inFlight = new Set<Promise<unknown>>();
-  private counters: SandboxStats;
+  private dispatchScheduled = false;
+  private readonly counters: SandboxStats;
 
   constructor(options: SandboxOptions = {}) {
     this.options = checkOptions(options);
@@ -119,8 +141,9 @@ export class SandboxPool {
       programs: 0,
       tests: 0,
       outcomes: Object.fromEntries(OUTCOMES.map((o) => [o, 0])) as Record<Outcome, number>,
-      isolatesCreated: 0,
-      isolatesReplaced: 0,
+      workersStarted: 0,
+      workersLost: 0,
+      isolatesRecycled: 0,
       busy: 0,
       queued: 0,
       totalMs: 0,
@@ -130,8 +153,8 @@ export class SandboxPool {
   /**
    * Runs one program (the source of one JavaScript function expression) on every test, all
    * tests in one call into one isolate.
-   * @throws for malformed tests (see validate.ts) or a closed pool; never for anything the
-   *   program does.
+   * @throws for malformed tests (see validate.ts), a closed pool, or a sandbox that cannot start;
+   *   never for anything the program does.
    */
   run(code: string, tests: readonly TestCase[]): Promise<RunResult> {
     const promise = this.runInner(code, tests);
@@ -146,19 +169,16 @@ export class SandboxPool {
     if (typeof code !== "string") throw new TypeError(`code must be a string (got ${typeof code})`);
     const { inputs, expected } = prepareTests(tests, this.options.maxValueChars);
     const start = performance.now();
-    let run;
+    let run: ProgramRun;
     if (code.length > MAX_PROGRAM_CHARS) {
-      const error = { type: "SyntaxError", message: `program is longer than ${MAX_PROGRAM_CHARS} characters` };
-      run = { records: tests.map(() => ({ kind: "S" as const, printedTooMuch: false, text1: error.type, text2: error.message })), output: "" };
+      const message = `program is longer than ${MAX_PROGRAM_CHARS} characters`;
+      const record = { kind: "S" as const, printedTooMuch: false, text1: "SyntaxError", text2: message };
+      run = { records: tests.map(() => record), output: "" };
     } else {
-      const slot = await this.acquire();
-      this.counters.busy += 1;
-      try {
-        run = await slot.run(code, inputs, this.options.timeoutMs);
-      } finally {
-        this.counters.busy -= 1;
-        this.release(slot);
-      }
+      run = await new Promise<ProgramRun>((resolve, reject) => {
+        this.queue.push({ code, inputs, resolve, reject });
+        this.scheduleDispatch();
+      });
     }
     const results = classifyRun(run, tests, expected);
     const outcome = overallOutcome(results);
@@ -172,78 +192,74 @@ export class SandboxPool {
 
   /** Counters since creation (a copy). */
   stats(): SandboxStats {
-    return { ...this.counters, outcomes: { ...this.counters.outcomes }, queued: this.waiting.length };
+    const busy = this.workers.reduce((sum, w) => sum + w.programsInFlight, 0);
+    return { ...this.counters, outcomes: { ...this.counters.outcomes }, busy, queued: this.queue.length };
   }
 
-  /** Waits for running programs, rejects queued ones, and disposes every isolate. */
+  /** Waits for programs already sent to a worker, rejects queued ones, and stops the workers. */
   async close(): Promise<void> {
     this.closed = true;
-    for (const waiter of this.waiting.splice(0)) waiter.reject(new Error("SandboxPool is closed"));
+    for (const job of this.queue.splice(0)) job.reject(new Error("SandboxPool is closed"));
     await Promise.allSettled([...this.inFlight]);
-    for (const slot of this.idle.splice(0)) this.retire(slot);
+    for (const worker of this.workers.splice(0)) worker.kill();
   }
 
-  private acquire(): Promise<SandboxSlot> {
-    const slot = this.idle.pop();
-    if (slot !== undefined) return Promise.resolve(slot);
-    return new Promise((resolve, reject) => {
-      this.waiting.push({ resolve, reject });
-      this.growIfNeeded();
+  /**
+   * Dispatches on the next turn of the event loop, so that programs submitted together (e.g.
+   * `Promise.all` over a group of candidates, or the callers a finished batch wakes up) travel
+   * in one batch instead of one message each.
+   */
+  private scheduleDispatch(): void {
+    if (this.dispatchScheduled) return;
+    this.dispatchScheduled = true;
+    setImmediate(() => {
+      this.dispatchScheduled = false;
+      this.dispatch();
     });
   }
 
-  /** Starts creating slots while runs wait for more slots than are being created. */
-  private growIfNeeded(): void {
-    while (this.alive < this.options.poolSize && this.waiting.length > this.creating) {
-      this.alive += 1;
-      this.creating += 1;
-      this.counters.isolatesCreated += 1;
-      SandboxSlot.create(this.limits, this.options.memoryMb).then(
-        (slot) => {
-          this.creating -= 1;
-          if (this.closed) this.retire(slot);
-          else this.offer(slot);
-        },
-        (error: Error) => {
-          this.creating -= 1;
-          this.alive -= 1;
-          this.waiting.shift()?.reject(error);
-        },
-      );
+  /**
+   * Sends queued programs, in batches, to the least busy worker, starting workers up to
+   * poolSize. Batches share the queue between the workers (at most MAX_BATCH programs each); a
+   * program marked `alone` goes in a batch of its own.
+   */
+  private dispatch(): void {
+    while (this.queue.length > 0 && !this.closed) {
+      let target: SandboxProcess | undefined;
+      for (const worker of this.workers) {
+        if (!worker.isAlive || worker.batchesInFlight >= PIPELINE_DEPTH) continue;
+        if (target === undefined || worker.programsInFlight < target.programsInFlight) target = worker;
+      }
+      if ((target === undefined || target.programsInFlight > 0) && this.workers.length < this.options.poolSize) {
+        target = this.startWorker();
+      }
+      if (target === undefined) return;
+      const size = Math.min(MAX_BATCH, Math.ceil(this.queue.length / this.options.poolSize));
+      const batch: Job[] = [this.queue.shift() as Job];
+      while (!batch[0].alone && batch.length < size && this.queue.length > 0 && !this.queue[0].alone) {
+        batch.push(this.queue.shift() as Job);
+      }
+      target.send(batch);
     }
   }
 
-  /** Gives a usable slot to the first waiting run, or keeps it idle. */
-  private offer(slot: SandboxSlot): void {
-    const waiter = this.waiting.shift();
-    if (waiter !== undefined) waiter.resolve(slot);
-    else this.idle.push(slot);
-  }
-
-  /** Disposes a slot for good; a replacement is created when a run needs it. */
-  private retire(slot: SandboxSlot): void {
-    slot.dispose();
-    this.runsSinceCheck.delete(slot);
-    this.alive -= 1;
-    if (!this.closed) {
-      this.counters.isolatesReplaced += 1;
-      this.growIfNeeded();
-    }
-  }
-
-  /** After a run: reuse the slot, or replace it if it stopped abnormally or its heap grew. */
-  private release(slot: SandboxSlot): void {
-    if (!slot.isUsable || this.closed || this.heapGrewTooMuch(slot)) this.retire(slot);
-    else this.offer(slot);
-  }
-
-  private heapGrewTooMuch(slot: SandboxSlot): boolean {
-    const runs = (this.runsSinceCheck.get(slot) ?? 0) + 1;
-    if (runs < HEAP_CHECK_EVERY) {
-      this.runsSinceCheck.set(slot, runs);
-      return false;
-    }
-    this.runsSinceCheck.set(slot, 0);
-    return slot.usedHeapBytes() > (this.options.memoryMb * 1024 * 1024) / 2;
+  private startWorker(): SandboxProcess {
+    this.counters.workersStarted += 1;
+    const worker: SandboxProcess = new SandboxProcess(this.limits, this.options.memoryMb, this.options.timeoutMs, {
+      onBatchDone: (recycled) => {
+        this.counters.isolatesRecycled += recycled;
+        this.scheduleDispatch();
+      },
+      onExit: (suspects, unrun) => {
+        const index = this.workers.indexOf(worker);
+        if (index >= 0) this.workers.splice(index, 1);
+        if (!this.closed) this.counters.workersLost += 1;
+        for (const job of suspects) job.alone = true;
+        this.queue.unshift(...suspects, ...unrun);
+        this.scheduleDispatch();
+      },
+    });
+    this.workers.push(worker);
+    return worker;
   }
 }

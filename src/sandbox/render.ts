@@ -15,8 +15,9 @@
  *   `-Infinity` as such (so they differ from `null`).
  * - strings: JSON-quoted (`"a\"b"`); booleans, `null`, `undefined` as keywords.
  * - BigInt: `5n`. Symbol: `Symbol(desc)`. Functions: `<function name>` (or `<function>`).
- * - arrays: `[1,2,[3]]`; holes `<empty>`; elements that are accessors `<getter>` (never called);
- *   extra non-index properties (e.g. `index` on a RegExp match) are ignored, as in JSON.
+ * - arrays: `[1,2,[3]]`; holes `<empty>`; elements that are getters `<getter>` (never called; a
+ *   setter-only element reads as undefined); extra non-index properties (e.g. `index` on a
+ *   RegExp match) are ignored, as in JSON.
  * - other objects: `{"k":v}` over own enumerable string keys in property order; objects whose
  *   `Object.prototype.toString` tag is not `Object` get the tag as a prefix: `Map {}`,
  *   `Promise {}`, `Date {}`, `Int8Array {"0":1}`. Accessor properties render as `<getter>` and are
@@ -48,6 +49,8 @@ export const RENDER_SOURCE = String.raw`
   const getOwnPropertyDescriptor = I.getOwnPropertyDescriptor;
   const ownKeys = I.ownKeys;
   const isArray = I.isArray;
+  const hasOwn = I.hasOwn;
+  const lookupGetter = I.uncurry(I.lookupGetter);
   const jsonQuote = I.jsonStringify;
   const toText = I.String;
   const objectTag = I.uncurry(I.objectToString);
@@ -55,115 +58,127 @@ export const RENDER_SOURCE = String.raw`
   const MAX_DEPTH = ${MAX_RENDER_DEPTH};
   const MARK = "${TRUNCATION_MARK}";
 
-  return function renderValue(value, maxChars) {
-    let out = "";
-    let full = false; // set once the rendering has reached maxChars; everything after is dropped
-    const ancestors = []; // objects currently being rendered, for cycle detection
+  // State of the rendering in progress. renderValue saves and restores it, because rendering
+  // can run code (a Proxy trap) that itself renders (console.log).
+  let out = "";
+  let full = false; // set once the rendering reached maxChars; everything after is dropped
+  let maxChars = 0;
+  let ancestors = []; // objects being rendered, for cycle detection
 
-    function emit(text) {
-      if (full) return;
-      if (out.length + text.length > maxChars) {
-        out += slice(text, 0, maxChars - out.length);
-        full = true;
-      } else {
-        out += text;
-      }
+  function emit(text) {
+    if (full) return;
+    if (out.length + text.length > maxChars) {
+      out += slice(text, 0, maxChars - out.length);
+      full = true;
+    } else {
+      out += text;
     }
+  }
 
-    function isAncestor(v) {
-      for (let i = 0; i < ancestors.length; i++) if (ancestors[i] === v) return true;
-      return false;
+  function isAncestor(v) {
+    for (let i = 0; i < ancestors.length; i++) if (ancestors[i] === v) return true;
+    return false;
+  }
+
+  // Array elements: holes and accessors are shown, never invoked.
+  function renderArray(v, depth) {
+    const length = v.length;
+    const n = typeof length === "number" ? length : 0;
+    emit("[");
+    for (let i = 0; i < n && !full; i++) {
+      if (i > 0) emit(",");
+      if (!hasOwn(v, i)) emit("<empty>");
+      else if (lookupGetter(v, i) !== undefined) emit("<getter>");
+      else render(v[i], depth + 1);
     }
+    emit("]");
+  }
 
-    // Renders one own property slot without invoking accessors.
-    function renderSlot(descriptor, depth) {
-      if (descriptor === undefined) emit("<empty>");
-      else if (!("value" in descriptor)) emit("<getter>");
-      else render(descriptor.value, depth);
+  function renderObject(v, depth) {
+    const tag = slice(objectTag(v), 8, -1);
+    if (tag !== "Object") emit(tag + " ");
+    emit("{");
+    const keys = ownKeys(v);
+    let first = true;
+    for (let i = 0; i < keys.length && !full; i++) {
+      const key = keys[i];
+      if (typeof key !== "string") continue;
+      const descriptor = getOwnPropertyDescriptor(v, key);
+      if (descriptor === undefined || !descriptor.enumerable) continue;
+      if (!first) emit(",");
+      first = false;
+      emit(jsonQuote(key) + ":");
+      if ("value" in descriptor) render(descriptor.value, depth + 1);
+      else emit("<getter>");
     }
+    emit("}");
+  }
 
-    function renderArray(v, depth) {
-      const length = v.length;
-      const n = typeof length === "number" ? length : 0;
-      emit("[");
-      for (let i = 0; i < n && !full; i++) {
-        if (i > 0) emit(",");
-        renderSlot(getOwnPropertyDescriptor(v, i), depth + 1);
-      }
-      emit("]");
-    }
-
-    function renderObject(v, depth) {
-      const tag = slice(objectTag(v), 8, -1);
-      if (tag !== "Object") emit(tag + " ");
-      emit("{");
-      const keys = ownKeys(v);
-      let first = true;
-      for (let i = 0; i < keys.length && !full; i++) {
-        const key = keys[i];
-        if (typeof key !== "string") continue;
-        const descriptor = getOwnPropertyDescriptor(v, key);
-        if (descriptor === undefined || !descriptor.enumerable) continue;
-        if (!first) emit(",");
-        first = false;
-        emit(jsonQuote(key) + ":");
-        renderSlot(descriptor, depth + 1);
-      }
-      emit("}");
-    }
-
-    function render(v, depth) {
-      if (full) return;
-      switch (typeof v) {
-        case "number":
-          // v !== v is NaN; v === 0 covers -0, which renders as 0.
-          emit(v !== v ? "NaN" : v === 0 ? "0" : toText(v));
-          return;
-        case "string":
-          // Quote at most maxChars + 1 characters: anything longer is cut anyway.
-          emit(jsonQuote(v.length > maxChars ? slice(v, 0, maxChars + 1) : v));
-          return;
-        case "boolean":
-          emit(v ? "true" : "false");
-          return;
-        case "undefined":
-          emit("undefined");
-          return;
-        case "bigint":
-          emit(toText(v) + "n");
-          return;
-        case "symbol":
-          emit(toText(v));
-          return;
-        case "function": {
-          const name = getOwnPropertyDescriptor(v, "name");
-          const text = name !== undefined && typeof name.value === "string" ? name.value : "";
-          emit(text === "" ? "<function>" : "<function " + text + ">");
-          return;
-        }
-        default:
-          break;
-      }
-      if (v === null) {
-        emit("null");
+  function render(v, depth) {
+    if (full) return;
+    switch (typeof v) {
+      case "number":
+        // v !== v is NaN; v === 0 covers -0, which renders as 0.
+        emit(v !== v ? "NaN" : v === 0 ? "0" : toText(v));
+        return;
+      case "string":
+        // Quote at most maxChars + 1 characters: anything longer is cut anyway.
+        emit(jsonQuote(v.length > maxChars ? slice(v, 0, maxChars + 1) : v));
+        return;
+      case "boolean":
+        emit(v ? "true" : "false");
+        return;
+      case "undefined":
+        emit("undefined");
+        return;
+      case "bigint":
+        emit(toText(v) + "n");
+        return;
+      case "symbol":
+        emit(toText(v));
+        return;
+      case "function": {
+        const name = getOwnPropertyDescriptor(v, "name");
+        const text = name !== undefined && typeof name.value === "string" ? name.value : "";
+        emit(text === "" ? "<function>" : "<function " + text + ">");
         return;
       }
-      if (depth >= MAX_DEPTH) {
-        full = true;
-        return;
-      }
-      if (isAncestor(v)) {
-        emit("<cycle>");
-        return;
-      }
-      ancestors[ancestors.length] = v;
-      if (isArray(v)) renderArray(v, depth);
-      else renderObject(v, depth);
-      ancestors.length = ancestors.length - 1;
+      default:
+        break;
     }
+    if (v === null) {
+      emit("null");
+      return;
+    }
+    if (depth >= MAX_DEPTH) {
+      full = true;
+      return;
+    }
+    if (isAncestor(v)) {
+      emit("<cycle>");
+      return;
+    }
+    ancestors[ancestors.length] = v;
+    if (isArray(v)) renderArray(v, depth);
+    else renderObject(v, depth);
+    ancestors.length = ancestors.length - 1;
+  }
 
-    render(value, 0);
-    return full ? out + MARK : out;
+  return function renderValue(value, limit) {
+    const saved = [out, full, maxChars, ancestors];
+    out = "";
+    full = false;
+    maxChars = limit;
+    ancestors = [];
+    try {
+      render(value, 0);
+      return full ? out + MARK : out;
+    } finally {
+      out = saved[0];
+      full = saved[1];
+      maxChars = saved[2];
+      ancestors = saved[3];
+    }
   };
 })
 `;
@@ -173,6 +188,8 @@ export interface RenderIntrinsics {
   getOwnPropertyDescriptor: typeof Object.getOwnPropertyDescriptor;
   ownKeys: typeof Reflect.ownKeys;
   isArray: typeof Array.isArray;
+  hasOwn: (object: object, key: PropertyKey) => boolean;
+  lookupGetter: (key: PropertyKey) => (() => unknown) | undefined;
   jsonStringify: (value: string) => string;
   String: typeof String;
   objectToString: () => string;
@@ -190,6 +207,10 @@ function makeHostRenderer(): RenderValue {
     getOwnPropertyDescriptor: Object.getOwnPropertyDescriptor,
     ownKeys: Reflect.ownKeys,
     isArray: Array.isArray,
+    hasOwn: Object.hasOwn,
+    // Finds an accessor's getter without calling it.
+    lookupGetter: (Object.prototype as unknown as { __lookupGetter__: RenderIntrinsics["lookupGetter"] })
+      .__lookupGetter__,
     jsonStringify: JSON.stringify,
     String,
     objectToString: Object.prototype.toString,
