@@ -7,6 +7,7 @@ import { UsageError } from "./args";
 type Command = { summary: string; load: () => Promise<{ main(argv: string[]): Promise<void> }> };
 
 const COMMANDS: Record<string, Command> = {
+  start: { summary: "the main job (npm start): quick GRPO vs MURPHY comparison from the base policy", load: () => import("./start.js") },
   tasks: { summary: "print tasks of a split: --split test --limit 3 [--json]", load: () => import("./tasks.js") },
   run: { summary: "run a program on a task or a tests file: --task <id> | --tests <file> --code '<js>' [--json]", load: () => import("./run.js") },
   pretrain: { summary: "train the base policy (resumable), evaluate it, write its model card", load: () => import("./pretrain.js") },

@@ -41,15 +41,16 @@ export interface PretrainConfig {
 
 export const DEFAULT_PRETRAIN: PretrainConfig = {
   seed: 0,
-  steps: 1500,
-  batchSize: 32,
+  steps: 600,
+  batchSize: 16,
   lr: 2e-3,
-  warmupSteps: 50,
+  warmupSteps: 30,
   minLrFraction: 0.1,
   weightDecay: 0.01,
   clipNorm: 1,
   // blockSize 640: the third turn (task, two attempts with feedback, answer) fits for >99% of tasks.
-  model: { blockSize: 640, dModel: 128, nLayer: 4, nHead: 4, mlpRatio: 4 },
+  // dModel 96: ~1.4x the tokens/s of 128 on wasm, so more examples fit the one-hour budget.
+  model: { blockSize: 640, dModel: 96, nLayer: 4, nHead: 4, mlpRatio: 4 },
   mix: DEFAULT_MIX,
   repairsPerTask: 2,
   checkpointEvery: 100,

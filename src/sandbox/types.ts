@@ -43,7 +43,7 @@ export interface RunResult {
 }
 
 export interface SandboxOptions {
-  /** Isolates kept alive and reused (default: 2). */
+  /** Worker processes kept alive and reused, each hosting one isolate (default: 2). */
   poolSize?: number;
   /** Memory limit per isolate in MB (default: 64; isolated-vm's minimum is 8). */
   memoryMb?: number;
