@@ -7,6 +7,7 @@ import * as tf from "@tensorflow/tfjs";
 import { selectBackend } from "../src/backend";
 import { makeConfig, loadConfig, type Config } from "../src/murphy/config";
 import { train } from "../src/murphy/trainer";
+import { metricInfo } from "../src/murphy/metrics";
 import { loadPolicy } from "../src/model/store";
 import { SandboxPool } from "../src/sandbox/pool";
 import type { Task } from "../src/tasks/types";
@@ -67,6 +68,7 @@ test("trainer: the rollouts have reward variance, the update changes the weights
       assert.ok(Number.isFinite(m[key]), `${key} = ${m[key]}`);
     }
     assert.ok(m["tokens/forwarded_grad"] > m["tokens/trained"], "forwarded with gradient includes the prompts");
+    for (const name of Object.keys(m)) assert.ok(metricInfo(name), `metric "${name}" is documented in src/murphy/metrics.ts`);
   }
   const lines = fs.readFileSync(path.join(out, "metrics.jsonl"), "utf8").trim().split("\n");
   assert.equal(lines.length, 3);

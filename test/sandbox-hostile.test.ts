@@ -91,7 +91,9 @@ test("a V8 fatal error kills only the worker: the program gets a SandboxError", 
   const result = await expectOutcomes("x => { if (x === 2) return 'ab'.repeat(2 ** 26).split('').length; return x }", identity, all("runtime_error"));
   assert.equal(pool.stats().workersLost, lost + 1);
   assert.equal(result.tests[0].error?.type, "SandboxError");
-  assert.match(result.tests[0].error?.message ?? "", /V8 aborted the sandbox worker \(signal SIGTRAP\).*invalid size error/);
+  // V8's own last words ("invalid size error") are best effort: the worker's stderr may be cut
+  // off when it dies, so only the pool's part of the message is certain.
+  assert.match(result.tests[0].error?.message ?? "", /^V8 aborted the sandbox worker \(signal SIGTRAP\) while running this program/);
 });
 
 test("when a worker dies in a batch, the other programs of the batch still get their results", async () => {

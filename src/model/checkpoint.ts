@@ -19,7 +19,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
-import { writeFileAtomic } from "../util/files";
+import { writeFileAtomic, writeFileSynced } from "../util/files";
 
 /** The tensor dtypes this kit stores, with their safetensors names. */
 const DTYPES = { float32: "F32", int32: "I32" } as const;
@@ -281,17 +281,6 @@ function checkExtraName(kind: string, name: string): void {
   }
 }
 
-function writeSynced(file: string, data: string | Uint8Array): void {
-  const fd = fs.openSync(file, "w");
-  try {
-    if (typeof data === "string") fs.writeSync(fd, data);
-    else fs.writeSync(fd, data);
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
-}
-
 /** fsync a folder so the renames inside it survive a crash (a no-op where folders cannot be opened). */
 function syncFolder(dir: string): void {
   let fd: number | undefined;
@@ -342,7 +331,7 @@ export function saveCheckpoint(dir: string, contents: CheckpointContents): void 
   const temporary = path.join(parent, `.${base}.saving-${stamp}`);
   fs.mkdirSync(temporary, { recursive: true });
   try {
-    for (const [name, data] of files) writeSynced(path.join(temporary, name), data);
+    for (const [name, data] of files) writeFileSynced(path.join(temporary, name), data);
     syncFolder(temporary);
   } catch (e) {
     fs.rmSync(temporary, { recursive: true, force: true });

@@ -51,9 +51,14 @@ export const METRICS = {
   "approx_kl": { from: "loss", description: "Mean k3 estimate of KL(pi_old || pi) over completion tokens: how far the update moved the policy." },
   "kl": { from: "loss", description: "Mean k3 estimate of KL(pi || pi_ref) over completion tokens (only when a reference is used)." },
   "entropy": { from: "loss", description: "Mean policy entropy (nats) over completion tokens." },
-  "grad_norm": { from: "trainer", description: "Global gradient norm before clipping." },
-  "lr": { from: "trainer", description: "Learning rate used this step." },
-  "step/skipped_nonfinite": { from: "trainer", description: "1 if the update was skipped because the loss or a gradient was not finite, else 0." },
+  "grad/norm": { from: "trainer", description: "Global gradient norm before clipping (last update epoch)." },
+  "step/skipped_nonfinite": { from: "trainer", description: "Number of update epochs of this step skipped because the loss or a gradient was not finite (their weights and optimizer state unchanged)." },
+  "step/examples": { from: "trainer", description: "Candidates trained on this step (kept after pruning)." },
+  "step": { from: "trainer", description: "1-based step number." },
+  "tokens/prompt_prefill": { from: "trainer", description: "Prompt tokens processed while sampling (prefill), all candidates." },
+  "tokens/sampled_turn1_mean": { from: "trainer", description: "Mean completion tokens of a first-turn candidate: with tokens/sampled, what compute matching needs (compute.ts matchedGroupSize)." },
+  "eval/iter{k}_pass1": { from: "trainer", description: "Iter-k pass@1 on the eval split (one chain per task), every eval.every steps." },
+  "time/eval_s": { from: "trainer", description: "Seconds spent in evaluation this step." },
   "time/rollout_s": { from: "trainer", description: "Seconds spent sampling and running candidates this step." },
   "time/update_s": { from: "trainer", description: "Seconds spent in the policy update this step." },
 } as const satisfies Record<string, MetricInfo>;
@@ -62,7 +67,7 @@ export type MetricName = keyof typeof METRICS;
 
 /** The table entry for a logged name, resolving per-turn names ("turn2/solved"). */
 export function metricInfo(name: string): MetricInfo | undefined {
-  const key = name.replace(/^turn\d+\//, "turn{s}/");
+  const key = name.replace(/^turn\d+\//, "turn{s}/").replace(/^eval\/iter\d+_/, "eval/iter{k}_");
   return (METRICS as Record<string, MetricInfo>)[key];
 }
 

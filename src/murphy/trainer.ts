@@ -23,6 +23,7 @@ import { Progress } from "../util/progress";
 import { hashString, Rng } from "../util/rng";
 import type { Config } from "./config";
 import { lossMetrics, treeMetrics } from "./metrics";
+import { meanFirstTurnTokens } from "./compute";
 import { scoreTree, trainingExamples } from "./pipeline";
 import { rollout } from "./rollout";
 import { policyUpdate } from "./update";
@@ -144,6 +145,7 @@ export async function train(run: TrainRun): Promise<TrainResult> {
         "step/skipped_nonfinite": skipped,
         "step/examples": examples.length,
         "tokens/prompt_prefill": counts.promptTokens,
+        "tokens/sampled_turn1_mean": meanFirstTurnTokens(trees),
         "tokens/forwarded_grad": update.forwardedGrad,
         "tokens/forwarded_no_grad": update.forwardedNoGrad,
         "time/rollout_s": (t1 - t0) / 1000,

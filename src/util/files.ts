@@ -6,11 +6,9 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 
-/** Write `data` to `file` atomically (temp file in the same folder, fsync, rename). */
-export function writeFileAtomic(file: string, data: string | Uint8Array): void {
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  const tmp = `${file}.${process.pid}.${Date.now()}.tmp`;
-  const fd = fs.openSync(tmp, "w");
+/** Write `data` to `file` and fsync it (no rename: callers that need atomicity rename after). */
+export function writeFileSynced(file: string, data: string | Uint8Array): void {
+  const fd = fs.openSync(file, "w");
   try {
     if (typeof data === "string") fs.writeSync(fd, data);
     else fs.writeSync(fd, data);
@@ -18,6 +16,13 @@ export function writeFileAtomic(file: string, data: string | Uint8Array): void {
   } finally {
     fs.closeSync(fd);
   }
+}
+
+/** Write `data` to `file` atomically (temp file in the same folder, fsync, rename). */
+export function writeFileAtomic(file: string, data: string | Uint8Array): void {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  const tmp = `${file}.${process.pid}.${Date.now()}.tmp`;
+  writeFileSynced(tmp, data);
   fs.renameSync(tmp, file);
 }
 
