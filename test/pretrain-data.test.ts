@@ -8,6 +8,7 @@ import { SandboxPool } from "../src/sandbox/pool";
 import { loadSplit } from "../src/tasks/load";
 import { TASKS_DIR } from "../src/paths";
 import { Rng } from "../src/util/rng";
+import { meetsTargets } from "../src/pretrain/card";
 
 const pool = new SandboxPool();
 after(() => pool.close());
@@ -79,4 +80,12 @@ test("drawExample: first attempts and repairs use the one prompt builder, the an
     else assert.equal(tok.decode(e.promptIds).split("<attempt>").length - 1, e.repairs);
   }
   assert.deepEqual([...seen].sort(), [0, 1, 2]);
+});
+
+test("base-model targets: Iter-1 in [0.15, 0.6] and Iter-3 at least 0.05 above it", () => {
+  assert.equal(meetsTargets([0.2, 0.24, 0.26]), true);
+  assert.equal(meetsTargets([0.2, 0.22, 0.24]), false); // repairs add too little
+  assert.equal(meetsTargets([0.1, 0.2, 0.3]), false); // first attempts too weak
+  assert.equal(meetsTargets([0.7, 0.8, 0.9]), false); // too strong: no room for RL
+  assert.equal(meetsTargets([0, 0, 0]), false);
 });

@@ -11,6 +11,14 @@ export interface CardInputs {
   evalOptions: { turns: number; samples: number; temperature: number; maxNewTokens: number; seed: number };
 }
 
+/** What the base policy must reach so RL has room to improve first attempts and repairs. */
+export const BASE_TARGETS = { iter1Min: 0.15, iter1Max: 0.6, iter3Gain: 0.05 };
+
+export function meetsTargets(iterPass1: readonly number[]): boolean {
+  const [first, , third] = iterPass1;
+  return first >= BASE_TARGETS.iter1Min && first <= BASE_TARGETS.iter1Max && third !== undefined && third >= first + BASE_TARGETS.iter3Gain;
+}
+
 export function writeModelCard(dir: string, x: CardInputs): void {
   const m = x.result.model;
   const lines = [
@@ -56,6 +64,8 @@ export function writeModelCard(dir: string, x: CardInputs): void {
       "",
       `Reproduce: \`npx murphy eval --checkpoint ${path.relative(process.cwd(), dir) || dir} --split test --turns ${x.evalOptions.turns} --temperature ${x.evalOptions.temperature} --seed ${x.evalOptions.seed}\` (same backend for the same numbers).`,
       "Every attempt is in `eval-test.jsonl`.",
+      "",
+      `Kit targets for the base policy (Iter-1 pass@1 in [${BASE_TARGETS.iter1Min}, ${BASE_TARGETS.iter1Max}], Iter-3 at least ${BASE_TARGETS.iter3Gain} above Iter-1): ${meetsTargets(e.iterPass1) ? "met" : "**NOT met**"}.`,
     );
   } else {
     lines.push("Not evaluated (`--skip-eval`).");
