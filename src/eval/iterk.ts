@@ -6,10 +6,9 @@
  */
 import type { Task } from "../tasks/types";
 import type { Outcome } from "../sandbox/types";
-import { evaluateProgram, type ProgramRunner } from "../feedback";
-import { fitPrompt } from "../model/context";
+import type { ProgramRunner } from "../feedback";
 import type { Attempt } from "../model/prompt";
-import { decodeCompletion } from "../model/prompt";
+import { attemptBatch } from "../attempts";
 import type { Policy, SamplingOptions } from "../model/policy";
 import { hashString } from "../util/rng";
 import { iterPassRates } from "./passk";
@@ -73,20 +72,14 @@ export async function evaluateIterK(
   tasks.forEach((task, taskIndex) => {
     for (let chain = 0; chain < opts.samples; chain++) active.push({ task, taskIndex, chain, history: [] });
   });
-  const maxPrompt = policy.blockSize - opts.maxNewTokens;
 
   for (let turn = 1; turn <= opts.turns && active.length > 0; turn++) {
     const next: Chain[] = [];
     for (let start = 0; start < active.length; start += batchSize) {
       const batch = active.slice(start, start + batchSize);
-      const prompts = batch.map((c) => fitPrompt(policy.tokenizer, c.task, c.history, maxPrompt));
-      const seed = hashString(`${opts.seed}/iterk/turn${turn}/batch${start}`);
-      const sampled = await policy.sample(prompts.map((p) => p.ids), { ...opts, seed });
-      const codes = sampled.tokens.map((ids) => decodeCompletion(policy.tokenizer, ids));
-      const results = await Promise.all(batch.map((c, i) => evaluateProgram(runner, c.task, codes[i], { binary: opts.binary })));
+      const attempts = await attemptBatch(policy, runner, batch, opts, hashString(`${opts.seed}/iterk/turn${turn}/batch${start}`));
       batch.forEach((c, i) => {
-        const result = results[i];
-        const code = codes[i];
+        const { evaluation: result, code } = attempts[i];
         const solved = result.run.outcome === "passed";
         records.push({
           taskId: c.task.id,
@@ -97,9 +90,9 @@ export async function evaluateIterK(
           outcome: result.outcome,
           solved,
           feedback: result.feedback,
-          promptTokens: prompts[i].ids.length,
-          completionTokens: sampled.tokens[i].length,
-          droppedAttempts: prompts[i].dropped,
+          promptTokens: attempts[i].promptIds.length,
+          completionTokens: attempts[i].completionIds.length,
+          droppedAttempts: attempts[i].droppedAttempts,
         });
         if (solved) solvedAtTurn[c.taskIndex][c.chain] = turn;
         else next.push({ ...c, history: [...c.history, { code, feedback: result.feedback }] });

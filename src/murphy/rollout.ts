@@ -12,9 +12,9 @@
  * expanded (ranked by their own reward, the only one known before expansion).
  */
 import type { Task } from "../tasks/types";
-import { evaluateProgram, type ProgramRunner } from "../feedback";
-import { fitPrompt } from "../model/context";
-import { decodeCompletion, type Attempt } from "../model/prompt";
+import type { ProgramRunner } from "../feedback";
+import type { Attempt } from "../model/prompt";
+import { attemptBatch } from "../attempts";
 import type { Policy, SamplingOptions } from "../model/policy";
 import { hashString } from "../util/rng";
 import { selectForExpansion } from "./prune";
@@ -59,7 +59,6 @@ export async function rollout(
   opts: RolloutOptions,
 ): Promise<{ trees: RolloutTree[]; counts: RolloutCounts }> {
   const batchSize = opts.batchSize ?? 64;
-  const maxPrompt = policy.blockSize - opts.maxNewTokens;
   const trees: RolloutTree[] = tasks.map((t) => ({ taskId: t.id, nodes: [] }));
   const histories: Attempt[][][] = tasks.map(() => []); // per tree, per node: the branch history including the node
   const counts: RolloutCounts = { sampledTokens: 0, promptTokens: 0, candidates: 0 };
@@ -73,11 +72,8 @@ export async function rollout(
     const created: { tree: number; id: number }[] = [];
     for (let start = 0; start < pending.length; start += batchSize) {
       const chunk = pending.slice(start, start + batchSize);
-      const prompts = chunk.map((p) => fitPrompt(policy.tokenizer, tasks[p.tree], p.history, maxPrompt).ids);
-      const seed = hashString(`${opts.seed}/rollout/turn${turn}/chunk${start}`);
-      const sampled = await policy.sample(prompts, { ...opts, seed });
-      const codes = sampled.tokens.map((ids) => decodeCompletion(policy.tokenizer, ids));
-      const results = await Promise.all(chunk.map((p, i) => evaluateProgram(runner, tasks[p.tree], codes[i], { binary: opts.binary })));
+      const items = chunk.map((p) => ({ task: tasks[p.tree], history: p.history }));
+      const attempts = await attemptBatch(policy, runner, items, opts, hashString(`${opts.seed}/rollout/turn${turn}/chunk${start}`));
       chunk.forEach((p, i) => {
         const tree = trees[p.tree];
         const node: TreeNode = {
@@ -85,13 +81,13 @@ export async function rollout(
           parent: p.parent,
           children: [],
           turn,
-          promptIds: prompts[i],
-          completionIds: sampled.tokens[i],
-          sampledLogprobs: sampled.logprobs[i],
-          code: codes[i],
-          outcome: results[i].outcome,
-          reward: results[i].reward,
-          feedback: results[i].feedback,
+          promptIds: attempts[i].promptIds,
+          completionIds: attempts[i].completionIds,
+          sampledLogprobs: attempts[i].sampledLogprobs,
+          code: attempts[i].code,
+          outcome: attempts[i].evaluation.outcome,
+          reward: attempts[i].evaluation.reward,
+          feedback: attempts[i].evaluation.feedback,
         };
         tree.nodes.push(node);
         if (p.parent !== null) tree.nodes[p.parent].children.push(node.id);
