@@ -107,3 +107,31 @@ export async function restoreOptimizer(optimizer: AdamW, model: GPT, saved: Map<
   list.sort((a, b) => (a.name === "iter" ? -1 : b.name === "iter" ? 1 : a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   await optimizer.setWeights(list);
 }
+
+/**
+ * Continue a resumable run from its checkpoint: load the policy, check that state.json records
+ * the same config (a different config would silently change the rest of the run), and load the
+ * optimizer's moments into `optimizer`. `hint` tells the user what to do on a mismatch.
+ */
+export async function resumeFrom<S extends { config: unknown }>(
+  dir: string,
+  optimizer: AdamW,
+  config: unknown,
+  hint: string,
+): Promise<{ model: GPT; tokenizer: Tokenizer; state: S }> {
+  const saved = loadPolicy(dir);
+  try {
+    const state = saved.state as S | undefined;
+    if (!state) throw new Error(`${dir}: no state.json, cannot resume`);
+    if (JSON.stringify(state.config) !== JSON.stringify(config)) {
+      throw new Error(`${dir}/state.json: the run was started with a different config; ${hint}`);
+    }
+    if (saved.optimizer) await restoreOptimizer(optimizer, saved.model, saved.optimizer);
+    return { model: saved.model, tokenizer: saved.tokenizer, state };
+  } catch (e) {
+    saved.model.dispose();
+    throw e;
+  } finally {
+    if (saved.optimizer) tf.dispose([...saved.optimizer.values()]);
+  }
+}

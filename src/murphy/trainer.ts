@@ -14,7 +14,7 @@ import type { Task } from "../tasks/types";
 import type { ProgramRunner } from "../feedback";
 import type { GPT } from "../model/gpt";
 import { GptPolicy } from "../model/gpt-policy";
-import { loadPolicy, restoreOptimizer, savePolicy } from "../model/store";
+import { loadPolicy, resumeFrom, savePolicy } from "../model/store";
 import type { Tokenizer } from "../model/tokenizer";
 import { AdamW } from "../model/train";
 import { evaluateIterK } from "../eval/iterk";
@@ -64,6 +64,13 @@ export function tasksOfStep(tasks: readonly Task[], config: Config, step: number
   return [...chosen].map((i) => tasks[i]);
 }
 
+/** A fresh run starts from the init checkpoint's weights only (any optimizer state there is dropped). */
+function startFrom(dir: string): { model: GPT; tokenizer: Tokenizer; state: undefined } {
+  const saved = loadPolicy(dir);
+  if (saved.optimizer) tf.dispose([...saved.optimizer.values()]);
+  return { model: saved.model, tokenizer: saved.tokenizer, state: undefined };
+}
+
 export async function train(run: TrainRun): Promise<TrainResult> {
   const { config, out } = run;
   const log = run.log ?? ((line: string) => process.stderr.write(line + "\n"));
@@ -71,19 +78,15 @@ export async function train(run: TrainRun): Promise<TrainResult> {
   const metricsFile = path.join(out, "metrics.jsonl");
   const resuming = run.resume === true && fs.existsSync(path.join(checkpointDir, "model.safetensors"));
 
-  const saved = loadPolicy(resuming ? checkpointDir : config.initCheckpoint);
-  const model = saved.model;
-  const tokenizer = saved.tokenizer;
   const optimizer = new AdamW({ learningRate: config.optimizer.lr, weightDecay: config.optimizer.weightDecay });
+  const loaded = resuming
+    ? await resumeFrom<{ step: number; config: Config }>(checkpointDir, optimizer, config, "use another --out or drop --resume")
+    : startFrom(config.initCheckpoint);
+  const { model, tokenizer } = loaded;
   let startStep = 0;
   const history: Record<string, number>[] = [];
-  if (resuming) {
-    const state = saved.state as { step: number; config: Config } | undefined;
-    if (!state) throw new Error(`${checkpointDir}: no state.json, cannot resume`);
-    if (JSON.stringify(state.config) !== JSON.stringify(config)) {
-      throw new Error(`${checkpointDir}/state.json: the run was started with a different config; use another --out or drop --resume`);
-    }
-    if (saved.optimizer) await restoreOptimizer(optimizer, model, saved.optimizer);
+  if (loaded.state) {
+    const state = loaded.state;
     startStep = state.step;
     // Metrics past the checkpoint came from steps that will now run again: drop them.
     const kept = fs.existsSync(metricsFile)
@@ -96,7 +99,6 @@ export async function train(run: TrainRun): Promise<TrainResult> {
     fs.mkdirSync(out, { recursive: true });
     fs.rmSync(metricsFile, { force: true });
   }
-  if (saved.optimizer) tf.dispose([...saved.optimizer.values()]);
   const reference = config.loss.beta > 0 ? loadPolicy(config.initCheckpoint).model : undefined;
   writeFileAtomic(path.join(out, "config.json"), JSON.stringify({ config, meta: run.meta ?? {} }, null, 2) + "\n");
   log(`train: ${model.summary()}; ${config.turns === 1 ? "GRPO (one turn)" : `MURPHY, ${config.turns} turns, ${config.credit.strategy}`}`);

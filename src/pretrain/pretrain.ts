@@ -14,7 +14,7 @@ import type { ProgramRunner } from "../feedback";
 import { GPT, type GPTConfig } from "../model/gpt";
 import { Tokenizer } from "../model/tokenizer";
 import { AdamW, optimizerStep, sftLoss } from "../model/train";
-import { loadPolicy, restoreOptimizer, savePolicy } from "../model/store";
+import { resumeFrom, savePolicy } from "../model/store";
 import { appendJsonl } from "../util/files";
 import { Progress } from "../util/progress";
 import { Rng } from "../util/rng";
@@ -109,17 +109,11 @@ export async function pretrain(run: PretrainRun): Promise<PretrainResult> {
   let tokensSeen = 0;
   let elapsedBefore = 0;
   if (fs.existsSync(path.join(checkpointDir, "model.safetensors"))) {
-    const saved = loadPolicy(checkpointDir);
-    model = saved.model;
-    tokenizer = saved.tokenizer;
-    const state = saved.state as { step: number; tokensSeen: number; seconds: number; config: PretrainConfig };
-    if (JSON.stringify(state.config) !== JSON.stringify(config)) {
-      throw new Error(`${checkpointDir}/state.json: this run was started with a different config; delete ${workDir} to start over`);
-    }
-    if (saved.optimizer) {
-      await restoreOptimizer(optimizer, model, saved.optimizer);
-      tf.dispose([...saved.optimizer.values()]);
-    }
+    const resumed = await resumeFrom<{ step: number; tokensSeen: number; seconds: number; config: PretrainConfig }>(
+      checkpointDir, optimizer, config, `delete ${workDir} to start over`,
+    );
+    ({ model, tokenizer } = resumed);
+    const state = resumed.state;
     startStep = state.step;
     tokensSeen = state.tokensSeen;
     elapsedBefore = state.seconds;
