@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Rng } from "../src/util/rng";
-import { SPECIAL_TOKENS, Tokenizer } from "../src/model/tokenizer";
+import { chunks, SPECIAL_TOKENS, Tokenizer } from "../src/model/tokenizer";
 
 test("tokenizer: vocabulary layout is pad, five specials, printable ASCII, newline", () => {
   const tok = new Tokenizer();
@@ -85,7 +85,7 @@ test("tokenizer: fromJSON names the bad field and what it expected", () => {
   const bad = (patch: Record<string, unknown>) => ({ ...good, ...patch });
   const where = "ckpt/tokenizer.json";
   assert.throws(() => Tokenizer.fromJSON(null, where), /ckpt\/tokenizer.json: a tokenizer must be a JSON object \(got null\)/);
-  assert.throws(() => Tokenizer.fromJSON(bad({ type: "bpe" }), where), /ckpt\/tokenizer.json: field "type" must be "char" \(got "bpe"\)/);
+  assert.throws(() => Tokenizer.fromJSON(bad({ type: "bpe" }), where), /ckpt\/tokenizer.json: field "type" must be "char" or "pieces" \(got "bpe"\)/);
   assert.throws(() => Tokenizer.fromJSON(bad({ version: 2 }), where), /field "version" must be 1 \(got 2\)/);
   assert.throws(
     () => Tokenizer.fromJSON(bad({ specials: ["<pad>", "<task>"] }), where),
@@ -97,4 +97,46 @@ test("tokenizer: fromJSON names the bad field and what it expected", () => {
   assert.throws(() => Tokenizer.fromJSON(bad({ chars: ["a", "b", "a"] }), where), /chars\[2\] "a" appears twice/);
   assert.throws(() => Tokenizer.fromJSON(bad({ replacement: "\u00e9" }), where), /replacement must be one of its characters/);
   assert.throws(() => Tokenizer.fromJSON(bad({ replacement: 1 }), where), /field "replacement" must be a one-character string/);
+});
+
+test("tokenizer pieces: chunks cover the text; pieces are one token, other chunks are spelled out", () => {
+  const text = "Keep the elements, then f([1,-2],3) = [...xs]\n  (xs)=>xs.map(v=>v*2)";
+  assert.equal(chunks(text).join(""), text);
+  assert.deepEqual(chunks("(xs)=>xs.map(v=>v*-2) then"), ["(", "xs", ")=>", "xs", ".", "map", "(", "v", "=>", "v", "*-", "2", ")", " then"]);
+  const tok = new Tokenizer(undefined, undefined, [")=>", "xs", " then"]);
+  assert.equal(tok.vocabSize, 102 + 3);
+  const ids = tok.encode("(xs)=>xs.a then");
+  // "(" "xs" ")=>" "xs" "." "a" " then": 7 tokens, the pieces are ids 102..104 in the given order.
+  assert.deepEqual(ids, [6 + (40 - 32), 103, 102, 103, 6 + (46 - 32), 6 + (97 - 32), 104]);
+  assert.equal(tok.decode(ids), "(xs)=>xs.a then");
+  // A chunk that merely contains a piece is spelled out: "xsy" is one chunk, not "xs" + "y".
+  assert.equal(tok.encode("xsy").length, 3);
+});
+
+test("tokenizer pieces: train picks the most frequent chunks (ties by text), round trips random text", () => {
+  const tok = Tokenizer.train(["aa bb aa", "aa cc bb", " cc x"], { maxPieces: 3, minCount: 2 });
+  // Multi-character chunks: "aa" x2, " bb" x2, " aa" x1, " cc" x2, "cc"... -> counts: "aa" 2, " bb" 2, " cc" 2, " aa" 1.
+  assert.deepEqual(tok.pieces, [" bb", " cc", "aa"]);
+  const rng = new Rng("pieces-roundtrip");
+  const alphabet = "ab c)=>x.\n[-1,2]";
+  for (let trial = 0; trial < 200; trial++) {
+    let s = "";
+    for (let i = rng.int(0, 40); i > 0; i--) s += alphabet[rng.int(0, alphabet.length - 1)];
+    assert.equal(tok.decode(tok.encode(s)), s);
+  }
+  const json = tok.toJSON();
+  assert.equal(json.type, "pieces");
+  const back = Tokenizer.fromJSON(JSON.parse(JSON.stringify(json)), "tok.json");
+  assert.deepEqual(back.encode("aa bb cc"), tok.encode("aa bb cc"));
+  assert.equal(new Tokenizer().toJSON().type, "char");
+});
+
+test("tokenizer pieces: bad pieces and bad JSON fail naming the field", () => {
+  assert.throws(() => new Tokenizer(undefined, undefined, ["a"]), /pieces\[0\] must be one chunk of at least two characters/);
+  assert.throws(() => new Tokenizer(undefined, undefined, ["a b"]), /pieces\[0\] must be one chunk/);
+  assert.throws(() => new Tokenizer(undefined, undefined, ["ab", "ab"]), /pieces\[1\] "ab" appears twice/);
+  const json = { ...new Tokenizer().toJSON(), type: "pieces", pieces: "ab" };
+  assert.throws(() => Tokenizer.fromJSON(json, "ckpt/tokenizer.json"), /ckpt\/tokenizer.json: field "pieces" must be an array of strings/);
+  const charWithPieces = { ...new Tokenizer().toJSON(), pieces: ["ab"] };
+  assert.throws(() => Tokenizer.fromJSON(charWithPieces, "t.json"), /t.json: field "pieces" is only allowed when "type" is "pieces"/);
 });

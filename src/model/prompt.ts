@@ -9,8 +9,8 @@
  * The task block is the signature with the description, then one visible example per line; each
  * earlier attempt on the branch follows as `<attempt>` code `<feedback>` feedback; `<answer>`
  * asks for the next program. The completion is the program followed by `<end>`. There are no
- * newlines around the section markers: they already separate the parts, and every character is
- * a token of a context of 512.
+ * newlines around the section markers: they already separate the parts, and every extra token
+ * costs context (the base model's is 640 tokens).
  */
 import type { Task, TestCase, Value } from "../tasks/types";
 import type { Tokenizer } from "./tokenizer";

@@ -118,7 +118,7 @@ export const CONFIG_FIELDS: readonly ConfigField[] = [
     doc: "Sample only among the K most likely tokens; 0 = off." },
   { path: "sampling.topP", rule: { kind: "number", min: 0, max: 1, minExclusive: true }, default: 1, source: "ours",
     doc: "Nucleus sampling: the smallest token set with probability >= topP; 1 = off." },
-  { path: "sampling.maxNewTokens", rule: integer(1), default: 128, source: "ours (CPU-sized)",
+  { path: "sampling.maxNewTokens", rule: integer(1), default: 64, source: "ours (CPU-sized: the longest reference program is 47 tokens)",
     doc: "Most completion tokens per candidate." },
   { path: "loss.epsLow", rule: { kind: "number", min: 0, max: 1, maxExclusive: true }, default: 0.2, source: "PPO / DeepSeekMath GRPO",
     doc: "The ratio is clipped below at 1 - epsLow." },

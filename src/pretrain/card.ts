@@ -24,7 +24,7 @@ export function writeModelCard(dir: string, x: CardInputs): void {
   const lines = [
     "# Base policy model card",
     "",
-    "A small character-level decoder-only transformer trained from scratch by `npm run pretrain`",
+    "A small decoder-only transformer trained from scratch by `npm run pretrain`",
     "(`src/pretrain/`) on the kit's own task suite. It is the starting point of every GRPO and",
     "MURPHY run (`initCheckpoint` in `configs/`).",
     "",
@@ -32,7 +32,9 @@ export function writeModelCard(dir: string, x: CardInputs): void {
     "",
     `- ${m.summary()}`,
     `- config: \`${JSON.stringify(m.config)}\``,
-    "- tokenizer: character level, `tokenizer.json` beside the weights",
+    x.result.tokenizer.pieces.length === 0
+      ? "- tokenizer: character level, `tokenizer.json` beside the weights"
+      : `- tokenizer: ${x.result.tokenizer.vocabSize} ids: 6 specials, 96 characters and the ${x.result.tokenizer.pieces.length} most frequent chunks of the train split's texts (src/model/tokenizer.ts), \`tokenizer.json\` beside the weights`,
     "",
     "## Data",
     "",

@@ -13,6 +13,7 @@ import type { Task } from "../tasks/types";
 import type { ProgramRunner } from "../feedback";
 import { GPT, type GPTConfig } from "../model/gpt";
 import { Tokenizer } from "../model/tokenizer";
+import { renderTask } from "../model/prompt";
 import { AdamW, optimizerStep, sftLoss } from "../model/train";
 import { resumeFrom, savePolicy } from "../model/store";
 import { appendJsonl } from "../util/files";
@@ -34,6 +35,8 @@ export interface PretrainConfig {
   /** The GPT's shape; the vocabulary size comes from the tokenizer. */
   model: Omit<GPTConfig, "vocabSize">;
   mix: ExampleMix;
+  /** Pieces in the tokenizer's vocabulary, learned from the train split (0: characters only). */
+  pieces: number;
   /** Failing mutants kept per task as repair material. */
   repairsPerTask: number;
   checkpointEvery: number;
@@ -41,17 +44,19 @@ export interface PretrainConfig {
 
 export const DEFAULT_PRETRAIN: PretrainConfig = {
   seed: 0,
-  steps: 600,
+  steps: 2000,
   batchSize: 16,
-  lr: 2e-3,
-  warmupSteps: 30,
+  lr: 3e-3,
+  warmupSteps: 50,
   minLrFraction: 0.1,
   weightDecay: 0.01,
   clipNorm: 1,
   // blockSize 640: the third turn (task, two attempts with feedback, answer) fits for >99% of tasks.
   // dModel 96: ~1.4x the tokens/s of 128 on wasm, so more examples fit the one-hour budget.
+  // (Positions are tokens; with 384 pieces a sequence is about half as many tokens as characters.)
   model: { blockSize: 640, dModel: 96, nLayer: 4, nHead: 4, mlpRatio: 4 },
   mix: DEFAULT_MIX,
+  pieces: 384,
   repairsPerTask: 2,
   checkpointEvery: 100,
 };
@@ -87,6 +92,26 @@ export interface PretrainResult {
   tokenizer: Tokenizer;
 }
 
+/**
+ * The tokenizer of a new base model: characters plus the `pieces` most frequent chunks of the
+ * texts the model will read and write (task blocks, reference programs, the repair material's
+ * programs and feedback), all from the train split.
+ */
+export function trainTokenizer(tasks: readonly Task[], material: readonly RepairMaterial[], pieces: number): Tokenizer {
+  if (pieces === 0) return new Tokenizer();
+  function* texts(): Generator<string> {
+    for (const task of tasks) {
+      yield renderTask(task);
+      yield task.reference;
+    }
+    for (const m of material) for (const a of m.attempts) {
+      yield a.code;
+      yield a.feedback;
+    }
+  }
+  return Tokenizer.train(texts(), { maxPieces: pieces, minCount: 5 });
+}
+
 export async function pretrain(run: PretrainRun): Promise<PretrainResult> {
   const { config, tasks, workDir } = run;
   const log = run.log ?? ((line: string) => process.stderr.write(line + "\n"));
@@ -119,7 +144,8 @@ export async function pretrain(run: PretrainRun): Promise<PretrainResult> {
     elapsedBefore = state.seconds;
     log(`pretrain: resumed from ${checkpointDir} at step ${startStep}`);
   } else {
-    tokenizer = new Tokenizer();
+    tokenizer = trainTokenizer(tasks, material, config.pieces);
+    log(`pretrain: tokenizer with ${tokenizer.pieces.length} pieces (${tokenizer.vocabSize} ids)`);
     model = GPT.create({ vocabSize: tokenizer.vocabSize, ...config.model }, config.seed);
     fs.rmSync(metricsFile, { force: true });
   }
