@@ -1,86 +1,68 @@
 /**
- * `murphy start` (`npm start`): the kit's main job at a size that runs in minutes on a 2-core CPU.
- * From the committed base policy, train compute-matched GRPO and MURPHY-MaRS for a few steps each
- * with the same seed, evaluate both (and the base model) with the Iter-k self-correction loop on a
- * slice of the validation split, and write `data/results/quick/` (per-run metrics, summary.csv,
- * summary.json with the config). Prints the summary table last.
+ * `murphy start` (`npm start`): the kit's main job, sized for a 2-core CPU.
+ *   1. runs the `quick` experiment (configs/experiments/quick.json: base policy, compute-matched
+ *      GRPO and MURPHY-MaRS, one seed) into data/results/quick/ (finished cells are kept, so a
+ *      second `npm start` only redoes what changed);
+ *   2. executes every notebook headlessly (scripts/notebooks.py, the same runner as
+ *      `npm run notebooks`) into build/notebooks/;
+ *   3. writes build/report/index.html: the quick results with their plots and a link to each
+ *      executed notebook;
+ * then prints the summary table and the report's path. Exits non-zero when a cell or a notebook
+ * failed (after writing the report, so what worked can still be read).
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { spawnSync } from "node:child_process";
 import { intFlag, parse } from "./args";
 import { describeBackend, selectBackend } from "../backend";
-import { CHECKPOINTS_DIR, RESULTS_DIR, ROOT, TASKS_DIR } from "../paths";
-import { loadSplit } from "../tasks/load";
-import { SandboxPool } from "../sandbox/pool";
-import { loadConfig } from "../murphy/config";
-import { train } from "../murphy/trainer";
-import { loadPolicy } from "../model/store";
-import { GptPolicy } from "../model/gpt-policy";
-import { evaluateIterK } from "../eval/iterk";
-import { writeFileAtomic } from "../util/files";
-import { EVAL_DEFAULTS } from "./eval";
-import { gitCommit } from "./train";
+import { CHECKPOINTS_DIR, ROOT } from "../paths";
+import { loadSpec } from "../experiments/spec";
+import { runExperiment } from "../experiments/runner";
+import { writeReport, type ReportLink } from "../report/report";
+import { methodsTable, textTable } from "../report/tables";
 
-const METHODS = [
-  { name: "grpo-matched", config: "configs/grpo-matched.json" },
-  { name: "murphy-mars", config: "configs/murphy-mars.json" },
-];
+const BUILD = path.join(ROOT, "build");
 
 export async function main(argv: string[]): Promise<void> {
   const { values } = parse("start", argv, {
-    steps: { type: "string" },
-    "tasks-per-step": { type: "string" },
-    "eval-limit": { type: "string" },
-    seed: { type: "string" },
-    out: { type: "string", default: path.join(RESULTS_DIR, "quick") },
+    jobs: { type: "string" },
+    "skip-notebooks": { type: "boolean", default: false },
   });
-  const steps = intFlag("start", "steps", values.steps, 3, 1);
-  const tasksPerStep = intFlag("start", "tasks-per-step", values["tasks-per-step"], 4, 1);
-  const evalLimit = intFlag("start", "eval-limit", values["eval-limit"], 60, 1);
-  const seed = intFlag("start", "seed", values.seed, 0, 0);
-  const base = path.join(CHECKPOINTS_DIR, "base");
-  if (!fs.existsSync(path.join(base, "model.safetensors"))) {
-    throw new Error(`${path.relative(ROOT, base)}: the base policy is missing; create it with \`npm run pretrain\` (about 50 minutes here)`);
-  }
-  const backend = await selectBackend();
+  const jobs = intFlag("start", "jobs", values.jobs, 2, 1);
   const log = (line: string) => process.stderr.write(line + "\n");
-  log(`start: ${describeBackend(backend)}`);
-  const trainTasks = loadSplit(TASKS_DIR, "train");
-  const evalTasks = loadSplit(TASKS_DIR, "validation").slice(0, evalLimit);
-  const pool = new SandboxPool();
-  const evalOptions = { ...EVAL_DEFAULTS, seed, topK: undefined, topP: undefined };
-  const rows: { method: string; iter: number[]; tokensSampled: number; tokensTrained: number; seconds: number }[] = [];
-  const started = Date.now();
-  try {
-    const basePolicy = loadPolicy(base);
-    log("start: evaluating the base policy");
-    const baseEval = await evaluateIterK(new GptPolicy(basePolicy.model, basePolicy.tokenizer), evalTasks, pool, evalOptions);
-    basePolicy.model.dispose();
-    rows.push({ method: "base", iter: baseEval.iterPass1, tokensSampled: 0, tokensTrained: 0, seconds: 0 });
-    for (const method of METHODS) {
-      const t0 = Date.now();
-      const config = loadConfig(path.join(ROOT, method.config), [`steps=${steps}`, `tasksPerStep=${tasksPerStep}`, `seed=${seed}`, "eval.every=0", "checkpointEvery=0"]);
-      config.initCheckpoint = base;
-      log(`start: training ${method.name} for ${steps} steps`);
-      const result = await train({ config, out: path.join(values.out, method.name), trainTasks, evalTasks, runner: pool, log, meta: { backend: backend.name, gitCommit: gitCommit() } });
-      const evaluation = await evaluateIterK(new GptPolicy(result.model, result.tokenizer), evalTasks, pool, evalOptions);
-      result.model.dispose();
-      const sum = (key: string) => result.metrics.reduce((a, m) => a + (m[key] ?? 0), 0);
-      rows.push({ method: method.name, iter: evaluation.iterPass1, tokensSampled: sum("tokens/sampled"), tokensTrained: sum("tokens/trained"), seconds: (Date.now() - t0) / 1000 });
-    }
-  } finally {
-    await pool.close();
+  if (!fs.existsSync(path.join(CHECKPOINTS_DIR, "base", "model.safetensors"))) {
+    throw new Error(`${path.relative(ROOT, path.join(CHECKPOINTS_DIR, "base"))}: the base policy is missing; create it with \`npm run pretrain\` (about 50 minutes here)`);
   }
-  const header = ["method", ...rows[0].iter.map((_, i) => `iter${i + 1}_pass1`), "tokens_sampled", "tokens_trained", "seconds"];
-  const csv = [header.join(","), ...rows.map((r) => [r.method, ...r.iter.map((p) => p.toFixed(4)), r.tokensSampled, r.tokensTrained, r.seconds.toFixed(1)].join(","))].join("\n") + "\n";
-  writeFileAtomic(path.join(values.out, "summary.csv"), csv);
-  writeFileAtomic(
-    path.join(values.out, "summary.json"),
-    JSON.stringify({ steps, tasksPerStep, evalLimit, seed, evalOptions, backend: backend.name, gitCommit: gitCommit(), seconds: (Date.now() - started) / 1000, rows }, null, 2) + "\n",
-  );
-  const width = Math.max(...rows.map((r) => r.method.length));
-  process.stdout.write(`\nquick comparison: ${steps} steps x ${tasksPerStep} tasks from the base policy, Iter-k pass@1 on ${evalLimit} validation tasks (one chain, seed ${seed})\n`);
-  process.stdout.write(`${"method".padEnd(width)}  ${rows[0].iter.map((_, i) => `Iter-${i + 1}`).join("  ")}  tokens sampled  tokens trained\n`);
-  for (const r of rows) process.stdout.write(`${r.method.padEnd(width)}  ${r.iter.map((p) => p.toFixed(3).padStart(6)).join("  ")}  ${String(r.tokensSampled).padStart(14)}  ${String(r.tokensTrained).padStart(14)}\n`);
-  process.stdout.write(`results: ${path.relative(ROOT, values.out)}/summary.csv\n`);
+  log(`start: ${describeBackend(await selectBackend())}`);
+  const problems: string[] = [];
+
+  log("start: 1/3 the quick experiment (configs/experiments/quick.json)");
+  const run = await runExperiment(loadSpec("quick"), { jobs, log });
+  for (const f of run.failed) problems.push(`cell ${f.id} failed (exit ${f.code}; log ${path.relative(ROOT, f.log)})`);
+
+  const links: ReportLink[] = [];
+  if (values["skip-notebooks"]) {
+    log("start: 2/3 notebooks skipped (--skip-notebooks)");
+  } else {
+    log("start: 2/3 executing the notebooks (scripts/notebooks.py)");
+    const notebooksOut = path.join(BUILD, "notebooks");
+    const r = spawnSync("/usr/bin/python3", [path.join(ROOT, "scripts", "notebooks.py"), "--out", notebooksOut], { cwd: ROOT, stdio: ["ignore", "inherit", "inherit"] });
+    if (r.error) problems.push(`notebooks: could not start /usr/bin/python3 (${r.error.message})`);
+    else if (r.status !== 0) problems.push(`notebooks: runner exited with ${r.status} (see the lines above)`);
+    const names = fs.readdirSync(path.join(ROOT, "notebooks")).filter((f) => f.endsWith(".ipynb")).sort();
+    for (const name of names) {
+      const html = path.join(notebooksOut, name.replace(/\.ipynb$/, ".html"));
+      if (fs.existsSync(html)) links.push({ title: `notebook ${name}`, href: path.relative(path.join(BUILD, "report"), html) });
+    }
+  }
+
+  log("start: 3/3 the report");
+  const report = writeReport({ experiment: "quick", outDir: path.join(BUILD, "report"), links });
+  process.stdout.write(`\nquick: Iter-k pass@1 on ${report.results.spec.eval.split} (first ${report.results.spec.eval.limit || "all"} tasks), one seed\n`);
+  process.stdout.write(textTable(methodsTable(report.results)) + "\n");
+  for (const w of report.warnings) process.stderr.write(`warning: ${w}\n`);
+  process.stdout.write(`\nreport: ${path.relative(ROOT, report.file)}\n`);
+  if (problems.length > 0) {
+    throw new Error(`start finished with problems:\n  ${problems.join("\n  ")}`);
+  }
 }

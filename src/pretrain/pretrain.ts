@@ -16,7 +16,7 @@ import { Tokenizer } from "../model/tokenizer";
 import { renderTask } from "../model/prompt";
 import { AdamW, optimizerStep, sftLoss } from "../model/train";
 import { resumeFrom, savePolicy } from "../model/store";
-import { appendJsonl } from "../util/files";
+import { appendJsonl, readJsonl } from "../util/files";
 import { Progress } from "../util/progress";
 import { Rng } from "../util/rng";
 import { buildRepairMaterial, collate, drawExample, drawKind, DEFAULT_MIX, type ExampleMix, type RepairMaterial } from "./dataset";
@@ -112,6 +112,13 @@ export function trainTokenizer(tasks: readonly Task[], material: readonly Repair
   return Tokenizer.train(texts(), { maxPieces: pieces, minCount: 5 });
 }
 
+/** The loss of the last step in metrics.jsonl (NaN when there is none): a finished run resumed. */
+function lastLoggedLoss(metricsFile: string): number {
+  if (!fs.existsSync(metricsFile)) return NaN;
+  const rows = readJsonl<{ loss?: number }>(metricsFile);
+  return rows.length > 0 && typeof rows[rows.length - 1].loss === "number" ? rows[rows.length - 1].loss! : NaN;
+}
+
 export async function pretrain(run: PretrainRun): Promise<PretrainResult> {
   const { config, tasks, workDir } = run;
   const log = run.log ?? ((line: string) => process.stderr.write(line + "\n"));
@@ -178,6 +185,7 @@ export async function pretrain(run: PretrainRun): Promise<PretrainResult> {
     progress.update(step + 1, `loss ${result.loss.toFixed(3)}  lr ${optimizer.learningRate.toExponential(2)}  ${tokensSeen} tok`);
     if ((step + 1) % config.checkpointEvery === 0 || step + 1 === config.steps) await save(step + 1);
   }
+  if (startStep >= config.steps) lastLoss = lastLoggedLoss(metricsFile);
   const seconds = elapsedBefore + (Date.now() - started) / 1000;
   await savePolicy(run.out, model, tokenizer, {
     meta: { ...(run.meta ?? {}), pretrain: { config, steps: config.steps, tokensSeen, seconds: Math.round(seconds), finalLoss: lastLoss } },

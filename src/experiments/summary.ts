@@ -1,0 +1,186 @@
+/**
+ * From finished cells to the tables of an experiment (pure functions over plain data):
+ *
+ * - summary.csv: one row per cell (method, seed, Iter-1..k pass@1, tokens, time, provenance);
+ * - summary-methods.csv: per method, the mean and 95% t-interval over seeds of Iter-k pass@1,
+ *   and the gain over the base model paired by seed (when the experiment has a "base" method);
+ * - comparisons.csv: per comparison in the spec (e.g. MURPHY vs compute-matched GRPO), the mean
+ *   difference paired by seed and its 95% t-interval, per Iter-k.
+ *
+ * Pairing by seed is sound because a seed fixes the training tasks of every step and the
+ * evaluation's sampling streams for every method, so seed-to-seed noise is shared and cancels.
+ */
+import type { CellResult } from "./cell-result";
+import type { ExperimentSpec } from "./spec";
+import { type ConfidenceInterval, mean, tInterval } from "./stats";
+
+export type Row = Record<string, string | number | boolean | null>;
+
+export interface MethodSummary {
+  method: string;
+  seeds: number[];
+  /** Iter-k pass@1 over seeds, index k-1. */
+  iter: ConfidenceInterval[];
+  /** Iter-k pass@1 minus the base model's at the same seed, index k-1 (absent without "base" cells). */
+  gainOverBase?: ConfidenceInterval[];
+  /** Means over seeds. */
+  steps: number;
+  tokensSampledPerStep: number;
+  tokensTrainedPerStep: number;
+  tokensSampled: number;
+  tokensTrained: number;
+  wallSeconds: number;
+}
+
+export interface ComparisonSummary {
+  method: string;
+  baseline: string;
+  /** Seeds finished for both. */
+  seeds: number[];
+  /** (method - baseline) Iter-k pass@1 paired by seed, index k-1. */
+  difference: ConfidenceInterval[];
+}
+
+/** Cells ordered as in the spec: methods in spec order, then by seed. */
+export function orderCells(spec: ExperimentSpec, cells: readonly CellResult[]): CellResult[] {
+  const order = new Map(spec.methods.map((m, i) => [m.name, i]));
+  return [...cells].sort((a, b) => (order.get(a.method) ?? 1e9) - (order.get(b.method) ?? 1e9) || a.seed - b.seed);
+}
+
+const perStep = (total: number, steps: number) => (steps > 0 ? total / steps : 0);
+
+/** One summary.csv row per cell. */
+export function cellRows(spec: ExperimentSpec, cells: readonly CellResult[]): Row[] {
+  return orderCells(spec, cells).map((c) => {
+    const row: Row = { method: c.method, seed: c.seed, cell: c.cell };
+    c.iterPass1.forEach((p, i) => (row[`iter${i + 1}_pass1`] = p));
+    Object.assign(row, {
+      eval_tasks: c.evalTasks,
+      steps: c.steps,
+      tokens_sampled: c.tokensSampled,
+      tokens_trained: c.tokensTrained,
+      tokens_forwarded_grad: c.tokensForwardedGrad,
+      sampled_tokens_per_step: perStep(c.tokensSampled, c.steps),
+      trained_tokens_per_step: perStep(c.tokensTrained, c.steps),
+      train_seconds: c.trainSeconds,
+      eval_seconds: c.evalSeconds,
+      wall_seconds: c.wallSeconds,
+      backend: c.backend,
+      git_commit: c.gitCommit,
+      git_dirty: c.gitDirty,
+      source_tree: c.sourceTree,
+      copied_from: c.copiedFrom ?? "",
+      config_hash: c.configHash,
+      base_checkpoint_hash: c.baseCheckpointHash,
+      tasks_hash: c.tasksHash,
+    });
+    return row;
+  });
+}
+
+/** Differences a - b of Iter-k pass@1 over the seeds both have, with their t-intervals. */
+export function pairedDifference(a: readonly CellResult[], b: readonly CellResult[]): { seeds: number[]; difference: ConfidenceInterval[] } {
+  const bySeed = new Map(b.map((c) => [c.seed, c]));
+  const pairs = a.filter((c) => bySeed.has(c.seed)).sort((x, y) => x.seed - y.seed);
+  const turns = Math.min(...pairs.map((c) => c.iterPass1.length), ...pairs.map((c) => bySeed.get(c.seed)!.iterPass1.length));
+  const difference = pairs.length
+    ? Array.from({ length: turns }, (_, k) => tInterval(pairs.map((c) => c.iterPass1[k] - bySeed.get(c.seed)!.iterPass1[k])))
+    : [];
+  return { seeds: pairs.map((c) => c.seed), difference };
+}
+
+/** Per-method summaries, in spec order (methods without finished cells are left out). */
+export function methodSummaries(spec: ExperimentSpec, cells: readonly CellResult[]): MethodSummary[] {
+  const base = cells.filter((c) => c.method === "base");
+  const out: MethodSummary[] = [];
+  for (const method of spec.methods) {
+    const own = orderCells(spec, cells.filter((c) => c.method === method.name));
+    if (own.length === 0) continue;
+    const turns = Math.min(...own.map((c) => c.iterPass1.length));
+    const summary: MethodSummary = {
+      method: method.name,
+      seeds: own.map((c) => c.seed),
+      iter: Array.from({ length: turns }, (_, k) => tInterval(own.map((c) => c.iterPass1[k]))),
+      steps: mean(own.map((c) => c.steps)),
+      tokensSampledPerStep: mean(own.map((c) => perStep(c.tokensSampled, c.steps))),
+      tokensTrainedPerStep: mean(own.map((c) => perStep(c.tokensTrained, c.steps))),
+      tokensSampled: mean(own.map((c) => c.tokensSampled)),
+      tokensTrained: mean(own.map((c) => c.tokensTrained)),
+      wallSeconds: mean(own.map((c) => c.wallSeconds)),
+    };
+    if (base.length && method.name !== "base") {
+      const paired = pairedDifference(own, base);
+      if (paired.seeds.length) summary.gainOverBase = paired.difference;
+    }
+    out.push(summary);
+  }
+  return out;
+}
+
+/** The spec's comparisons over the finished cells (comparisons without a common seed are left out). */
+export function comparisonSummaries(spec: ExperimentSpec, cells: readonly CellResult[]): ComparisonSummary[] {
+  return spec.comparisons
+    .map(({ method, baseline }) => ({ method, baseline, ...pairedDifference(cells.filter((c) => c.method === method), cells.filter((c) => c.method === baseline)) }))
+    .filter((c) => c.seeds.length > 0);
+}
+
+function intervalColumns(row: Row, prefix: string, ci: ConfidenceInterval): void {
+  row[`${prefix}_mean`] = ci.mean;
+  row[`${prefix}_ci_low`] = ci.low;
+  row[`${prefix}_ci_high`] = ci.high;
+  row[`${prefix}_ci_half`] = ci.halfWidth;
+}
+
+/** summary-methods.csv rows. */
+export function methodRows(summaries: readonly MethodSummary[]): Row[] {
+  return summaries.map((s) => {
+    const row: Row = { method: s.method, n_seeds: s.seeds.length, seeds: s.seeds.join(" ") };
+    s.iter.forEach((ci, k) => intervalColumns(row, `iter${k + 1}_pass1`, ci));
+    s.iter.forEach((_, k) => {
+      const gain = s.gainOverBase?.[k];
+      if (gain) intervalColumns(row, `iter${k + 1}_gain_over_base`, gain);
+      else for (const suffix of ["mean", "ci_low", "ci_high", "ci_half"]) row[`iter${k + 1}_gain_over_base_${suffix}`] = null;
+    });
+    Object.assign(row, {
+      steps: s.steps,
+      sampled_tokens_per_step: s.tokensSampledPerStep,
+      trained_tokens_per_step: s.tokensTrainedPerStep,
+      tokens_sampled: s.tokensSampled,
+      tokens_trained: s.tokensTrained,
+      wall_seconds: s.wallSeconds,
+    });
+    return row;
+  });
+}
+
+/** The columns of comparisons.csv (written even when there are no comparisons). */
+export const COMPARISON_COLUMNS = ["method", "baseline", "iter", "n_seeds", "seeds", "difference_mean", "difference_ci_low", "difference_ci_high", "difference_ci_half"];
+
+/** comparisons.csv rows: one per comparison and Iter-k. */
+export function comparisonRows(comparisons: readonly ComparisonSummary[]): Row[] {
+  return comparisons.flatMap((c) =>
+    c.difference.map((ci, k) => {
+      const row: Row = { method: c.method, baseline: c.baseline, iter: k + 1, n_seeds: c.seeds.length, seeds: c.seeds.join(" ") };
+      intervalColumns(row, "difference", ci);
+      return row;
+    }),
+  );
+}
+
+function csvCell(value: Row[string]): string {
+  if (value === null || value === undefined) return "";
+  if (typeof value === "number") {
+    if (!Number.isFinite(value)) return "";
+    // Six decimals: exact for pass rates over <= 10^6 tasks, and stable text for diffs.
+    return String(Number(value.toFixed(6)));
+  }
+  const text = String(value);
+  return /[",\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+}
+
+/** CSV text with a header of the union of the rows' keys (in first-seen order), or `header` when there are no rows. */
+export function toCsv(rows: readonly Row[], header: readonly string[] = []): string {
+  const columns: string[] = rows.length ? [] : [...header];
+  for (const row of rows) for (const key of Object.keys(row)) if (!columns.includes(key)) columns.push(key);
+  return [columns.join(","), ...rows.map((row) => columns.map((c) => csvCell(row[c] ?? null)).join(","))].join("\n") + "\n";
+}

@@ -1,0 +1,136 @@
+/**
+ * The HTML report of an experiment: one self-contained file (plotly's basic bundle inlined, no
+ * network) with the per-method table, the paired comparisons, the kit-vs-paper gains, the figures
+ * the spec asks for, every cell with its provenance, and optional links (e.g. to executed
+ * notebooks).
+ *
+ *   writeReport({ experiment: "headline" })  // -> build/report/headline/index.html
+ *
+ * Tables are arquero tables rendered with toHTML(); figures are src/viz/results.ts specs drawn
+ * with the same markup as the notebooks (src/notebook/display.ts: a div.murphy-figure each).
+ */
+import * as path from "node:path";
+import { BUILD_DIR, ROOT } from "../paths";
+import { writeFileAtomic } from "../util/files";
+import { type ExperimentResults, loadResults } from "../experiments/results";
+import type { FigureKind } from "../experiments/spec";
+import type { Figure } from "../viz/figure";
+import { iterKFigure, learningCurveFigure, paperFigure, pruningFigure, turnsFigure } from "../viz/results";
+import { figureHtml, plotlyBundleHtml } from "../notebook/display";
+import { cellsTable, comparisonSentence, comparisonsTable, methodMeans, methodsTable, paperTable, type Table } from "./tables";
+import { kitVsPaper, loadPaper } from "./paper";
+
+export interface ReportLink {
+  title: string;
+  href: string;
+}
+
+export interface ReportOptions {
+  /** Experiment name (data/results/<name>/). */
+  experiment: string;
+  /** Default build/report/<name>/. */
+  outDir?: string;
+  /** Extra links listed at the end, e.g. executed notebooks. */
+  links?: ReportLink[];
+  /** Read results from this folder instead of data/results/<name>/. */
+  resultsDir?: string;
+}
+
+export interface ReportOutput {
+  /** The index.html written. */
+  file: string;
+  results: ExperimentResults;
+  /** Per-method means (what `murphy report --json` prints). */
+  means: Record<string, Record<string, number>>;
+  /** Problems worth a reader's attention (missing or stale cells, out-of-date CSVs). */
+  warnings: string[];
+}
+
+export function escapeHtml(text: string): string {
+  return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
+}
+
+/** The figures of the kinds a spec lists, with a short caption each. */
+export function reportFigures(results: ExperimentResults, kinds: readonly FigureKind[]): { kind: FigureKind; caption: string; figure: Figure }[] {
+  const out: { kind: FigureKind; caption: string; figure: Figure }[] = [];
+  for (const kind of kinds) {
+    switch (kind) {
+      case "iterk":
+        out.push({ kind, caption: "Iter-k pass@1: the fraction of test tasks solved within k sequential attempts, each seeing the previous attempt's feedback.", figure: iterKFigure(results) });
+        break;
+      case "learning":
+        out.push({ kind, caption: "Training reward per step against completion tokens sampled so far: methods are compared at equal sampling compute along the x-axis.", figure: learningCurveFigure(results, "reward") });
+        break;
+      case "pruning":
+        out.push({ kind, caption: "Pruning (IntraP inside sibling groups, InterP across turns) happens after the rollouts: it cuts the tokens trained on, not the tokens sampled.", figure: pruningFigure(results) });
+        break;
+      case "turns":
+        out.push({ kind, caption: "Training with more turns S per rollout tree: does more feedback in training help more at Iter-k?", figure: turnsFigure(results) });
+        break;
+      case "paper":
+        out.push({ kind, caption: "Gains over the base model in percentage points. Paper: arXiv 2511.07833 v2 figure 1 (its Iter-k is not known here). Kit: the last evaluated Iter-k, paired by seed, 95% CI.", figure: paperFigure(kitVsPaper(results, loadPaper())) });
+        break;
+    }
+  }
+  return out;
+}
+
+function tableSection(title: string, table: Table, note = ""): string {
+  if (table.numRows() === 0) return "";
+  return `<h2>${escapeHtml(title)}</h2>${note ? `<p class="note">${escapeHtml(note)}</p>` : ""}${table.toHTML({ style: { table: "border-collapse: collapse; margin: 0.5em 0;", td: "padding: 2px 10px; border-bottom: 1px solid #ddd;", th: "padding: 2px 10px; border-bottom: 2px solid #999;" } })}`;
+}
+
+/** Warnings about the state of the results. */
+export function resultWarnings(results: ExperimentResults): string[] {
+  const warnings: string[] = [];
+  if (results.missing.length) warnings.push(`${results.missing.length} cell(s) have not run: ${results.missing.join(", ")}. Run \`npx murphy experiment ${results.name}\` to finish them.`);
+  if (results.stale.length) warnings.push(`${results.stale.length} cell(s) ran with other inputs than the current ones and are left out: ${results.stale.join(", ")}.`);
+  if (!results.summaryUpToDate) warnings.push(`The CSV files in ${path.relative(ROOT, results.dir)}/ do not match the cells; run \`npx murphy experiment ${results.name}\` (it skips finished cells and rewrites them).`);
+  const trees = new Set(results.cells.map((c) => c.sourceTree));
+  if (trees.size > 1) warnings.push(`The cells were produced by ${trees.size} different versions of src/ (see the commit column of the cells table); rerun with the same code for one consistent table.`);
+  const dirty = results.cells.filter((c) => c.gitDirty).map((c) => c.cell);
+  if (dirty.length) warnings.push(`${dirty.length} cell(s) ran with uncommitted changes under src/ or configs/: ${dirty.join(", ")}.`);
+  return warnings;
+}
+
+/** The whole report page. */
+export function reportHtml(results: ExperimentResults, links: readonly ReportLink[] = []): { html: string; warnings: string[] } {
+  const { spec } = results;
+  const warnings = resultWarnings(results);
+  const commits = [...new Set(results.cells.map((c) => c.gitCommit.slice(0, 10)))];
+  const backends = [...new Set(results.cells.map((c) => c.backend))];
+  const figures = reportFigures(results, spec.figures);
+  const facts = [
+    `seed(s) ${spec.seeds.join(", ")}`,
+    `eval: ${spec.eval.split} split${spec.eval.limit ? `, first ${spec.eval.limit} tasks` : ""}, Iter-1..${spec.eval.turns}, ${spec.eval.samples} chain(s) per task, temperature ${spec.eval.temperature}`,
+    `shared settings ${JSON.stringify(spec.set)}`,
+    `base checkpoint ${spec.baseCheckpoint}${results.cells[0] ? ` (weights ${results.cells[0].baseCheckpointHash})` : ""}`,
+    `backend ${backends.join(", ") || "-"}, commit ${commits.join(", ") || "-"}`,
+  ];
+  const body = [
+    `<h1>MURPHY kit: ${escapeHtml(spec.name)}</h1>`,
+    spec.description ? `<p>${escapeHtml(spec.description)}</p>` : "",
+    `<ul class="facts">${facts.map((f) => `<li>${escapeHtml(f)}</li>`).join("")}</ul>`,
+    comparisonSentence(results) ? `<p class="headline"><strong>${escapeHtml(comparisonSentence(results)!)}</strong></p>` : "",
+    warnings.length ? `<div class="warnings"><strong>Warnings</strong><ul>${warnings.map((w) => `<li>${escapeHtml(w)}</li>`).join("")}</ul></div>` : "",
+    tableSection("Per method", methodsTable(results), "Iter-k pass@1: mean [95% CI by Student t over seeds]. Gain over base: paired by seed. Tokens per step: completion tokens sampled (rollouts) and trained (after pruning)."),
+    tableSection("Comparisons (paired by seed)", comparisonsTable(results), "Difference of Iter-k pass@1, method minus baseline, at the same seed (same training tasks and evaluation sampling streams)."),
+    spec.figures.includes("paper") ? tableSection("Kit and paper: gains over the base model", paperTable(kitVsPaper(results, loadPaper())), "Percentage points. Absolute scores are not comparable (the kit's tiny model on its own tasks vs 1.7B-7B models on HumanEval, MBPP, LiveCodeBench); gains over each one's own base model are.") : "",
+    figures.length ? `<h2>Figures</h2>${figures.map((f, i) => `<figure>${figureHtml(f.figure, `fig-${f.kind}-${i}`)}<figcaption>${escapeHtml(f.caption)}</figcaption></figure>`).join("\n")}` : "",
+    tableSection("Cells", cellsTable(results), `One row per (method, seed); files in ${path.relative(ROOT, results.dir)}/cells/.`),
+    links.length ? `<h2>More</h2><ul>${links.map((l) => `<li><a href="${escapeHtml(l.href)}">${escapeHtml(l.title)}</a></li>`).join("")}</ul>` : "",
+  ].join("\n");
+  const style = "body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}h2{margin-top:1.6em}.note,figcaption{color:#555;font-size:0.9em}.warnings{background:#fff4e5;border:1px solid #e6a23c;padding:0.5em 1em}figure{margin:1em 0}";
+  const html = `<!doctype html>\n<html><head><meta charset="utf-8"><title>MURPHY kit: ${escapeHtml(spec.name)}</title><style>${style}</style>\n${plotlyBundleHtml()}\n</head><body>\n${body}\n</body></html>\n`;
+  return { html, warnings };
+}
+
+/** Load an experiment's results and write its HTML report; returns where and the per-method means. */
+export function writeReport(options: ReportOptions): ReportOutput {
+  const results = loadResults(options.experiment, options.resultsDir);
+  const outDir = options.outDir ?? path.join(BUILD_DIR, "report", results.name);
+  const { html, warnings } = reportHtml(results, options.links ?? []);
+  const file = path.join(outDir, "index.html");
+  writeFileAtomic(file, html);
+  return { file, results, means: methodMeans(results), warnings };
+}

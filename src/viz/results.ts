@@ -1,0 +1,161 @@
+/**
+ * Plot specs of experiment results, as plain plotly data ({data, layout}; figure.ts). Each is a
+ * function of the loaded results (src/experiments/results.ts `loadResults(name)`), so a notebook
+ * cell reads:
+ *
+ *   const results = loadResults("headline");
+ *   show(iterKFigure(results));
+ *   show(learningCurveFigure(results, "reward"));
+ *   show(paperFigure(kitVsPaper(results, loadPaper())));
+ *
+ * Error bars are 95% t-intervals over seeds (none with one seed).
+ */
+import type { ExperimentResults } from "../experiments/results";
+import type { KitVsPaperRow } from "../report/paper";
+import { type Figure, type Trace, PALETTE, baseLayout } from "./figure";
+
+const colourOf = (results: ExperimentResults, method: string) => PALETTE[Math.max(0, results.spec.methods.findIndex((m) => m.name === method)) % PALETTE.length];
+const finiteOr0 = (x: number) => (Number.isFinite(x) ? x : 0);
+
+/** Iter-k pass@1 against k, one line per method, with 95% CI error bars over seeds. */
+export function iterKFigure(results: ExperimentResults): Figure {
+  const data: Trace[] = results.methods.map((m) => ({
+    type: "scatter",
+    mode: "lines+markers",
+    name: `${m.method} (${m.seeds.length} seed${m.seeds.length === 1 ? "" : "s"})`,
+    x: m.iter.map((_, k) => k + 1),
+    y: m.iter.map((ci) => ci.mean),
+    error_y: { type: "data", array: m.iter.map((ci) => finiteOr0(ci.halfWidth)), visible: m.seeds.length > 1 },
+    line: { color: colourOf(results, m.method), width: 2 },
+    marker: { size: 7 },
+  }));
+  return {
+    data,
+    layout: baseLayout(`${results.name}: Iter-k pass@1 on ${results.spec.eval.split} (mean, 95% CI over seeds)`, "k (feedback iterations)", "pass@1", {
+      xaxis: { title: { text: "k (feedback iterations)" }, dtick: 1 },
+      yaxis: { title: { text: "pass@1" }, rangemode: "tozero" },
+    }),
+  };
+}
+
+/**
+ * Training curves against completion tokens sampled so far (the compute-matched axis): the
+ * step's mean reward ("reward") or the fraction of its tasks solved within S turns ("solved").
+ * One line per cell, coloured by method.
+ */
+export function learningCurveFigure(results: ExperimentResults, metric: "reward" | "solved" = "reward"): Figure {
+  const data: Trace[] = [];
+  const shown = new Set<string>();
+  for (const cell of results.cells) {
+    const points = results.curves.filter((p) => p.cell === cell.cell);
+    if (points.length === 0) continue;
+    data.push({
+      type: "scatter",
+      mode: "lines+markers",
+      name: cell.method,
+      legendgroup: cell.method,
+      showlegend: !shown.has(cell.method),
+      x: points.map((p) => p.tokensSampled),
+      y: points.map((p) => p[metric]),
+      text: points.map((p) => `${p.cell} step ${p.step}`),
+      line: { color: colourOf(results, cell.method), width: 1.5 },
+      marker: { size: 4 },
+    });
+    shown.add(cell.method);
+  }
+  const label = metric === "reward" ? "mean reward of the step's candidates" : "tasks solved within S turns";
+  return { data, layout: baseLayout(`${results.name}: training ${metric} against tokens sampled`, "completion tokens sampled", label) };
+}
+
+/** Pruning ablation: trained tokens per step (left) and Iter-K pass@1 (right) per method. */
+export function pruningFigure(results: ExperimentResults): Figure {
+  const methods = results.methods.filter((m) => m.method !== "base");
+  const names = methods.map((m) => m.method);
+  const k = Math.min(...methods.map((m) => m.iter.length));
+  const colours = names.map((n) => colourOf(results, n));
+  const data: Trace[] = [
+    // Overlaid: the faint sampled bar behind, the solid trained bar (<= sampled) in front.
+    { type: "bar", name: "sampled tokens / step", x: names, y: methods.map((m) => m.tokensSampledPerStep), marker: { color: colours, opacity: 0.35 }, xaxis: "x", yaxis: "y", showlegend: false },
+    { type: "bar", name: "trained tokens / step", x: names, y: methods.map((m) => m.tokensTrainedPerStep), marker: { color: colours }, xaxis: "x", yaxis: "y", showlegend: false },
+    {
+      type: "bar",
+      name: `Iter-${k} pass@1`,
+      x: names,
+      y: methods.map((m) => m.iter[k - 1].mean),
+      error_y: { type: "data", array: methods.map((m) => finiteOr0(m.iter[k - 1].halfWidth)), visible: true },
+      marker: { color: colours },
+      xaxis: "x2",
+      yaxis: "y2",
+      showlegend: false,
+    },
+  ];
+  return {
+    data,
+    layout: baseLayout(`${results.name}: tokens per step (solid: trained, faint: sampled) and Iter-${k} pass@1`, "", "tokens per step", {
+      barmode: "overlay",
+      xaxis: { domain: [0, 0.45] },
+      yaxis: { title: { text: "tokens per step" }, rangemode: "tozero" },
+      xaxis2: { domain: [0.55, 1], anchor: "y2" },
+      yaxis2: { title: { text: `Iter-${k} pass@1` }, anchor: "x2", rangemode: "tozero" },
+    }),
+  };
+}
+
+/** Turns ablation: Iter-k pass@1 against the training turn limit S, one line per k. */
+export function turnsFigure(results: ExperimentResults): Figure {
+  const points = results.methods
+    .map((m) => ({ m, turns: results.cells.find((c) => c.method === m.method)?.config?.turns }))
+    .filter((p): p is { m: (typeof results.methods)[number]; turns: number } => p.turns !== undefined)
+    .sort((a, b) => a.turns - b.turns);
+  const k = Math.min(...points.map((p) => p.m.iter.length));
+  const data: Trace[] = Array.from({ length: k }, (_, j) => ({
+    type: "scatter",
+    mode: "lines+markers",
+    name: `Iter-${j + 1}`,
+    x: points.map((p) => p.turns),
+    y: points.map((p) => p.m.iter[j].mean),
+    text: points.map((p) => p.m.method),
+    error_y: { type: "data", array: points.map((p) => finiteOr0(p.m.iter[j].halfWidth)), visible: true },
+    line: { color: PALETTE[j % PALETTE.length], width: 2 },
+  }));
+  return {
+    data,
+    layout: baseLayout(`${results.name}: pass@1 against the training turn limit S`, "S (turns per rollout tree in training)", "pass@1", {
+      xaxis: { title: { text: "S (turns per rollout tree in training)" }, dtick: 1 },
+      yaxis: { title: { text: "pass@1" }, rangemode: "tozero" },
+    }),
+  };
+}
+
+/**
+ * Gains over the base model, paper (v2 figure 1) and kit side by side, grouped by model, one bar
+ * series per method (GRPO, MURPHY); kit bars carry their 95% CI.
+ */
+export function paperFigure(rows: readonly KitVsPaperRow[]): Figure {
+  const models = [...new Set(rows.map((r) => r.model))];
+  const series = new Map<string, KitVsPaperRow[]>();
+  const kitSeen = new Set<string>();
+  for (const row of rows) {
+    // A second kit method standing for the same paper method gets its own bar series.
+    let key: string = row.method;
+    if (row.source === "kit") {
+      if (kitSeen.has(row.method)) key = `${row.method}: ${row.kitMethod}`;
+      kitSeen.add(row.method);
+    }
+    series.set(key, [...(series.get(key) ?? []), row]);
+  }
+  const data: Trace[] = [...series.entries()].map(([name, members], i) => {
+    const at = (model: string) => members.find((r) => r.model === model);
+    return {
+      type: "bar",
+      name,
+      x: models,
+      y: models.map((model) => at(model)?.gain ?? null),
+      error_y: { type: "data", array: models.map((model) => finiteOr0(at(model)?.halfWidth ?? NaN)), visible: true },
+      text: models.map((model) => at(model)?.where ?? ""),
+      hoverinfo: "x+y+text+name",
+      marker: { color: PALETTE[i % PALETTE.length] },
+    };
+  });
+  return { data, layout: baseLayout("Gain over the base model: paper (arXiv 2511.07833 v2, fig. 1) and kit", "", "percentage points", { barmode: "group" }) };
+}

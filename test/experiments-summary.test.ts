@@ -1,0 +1,101 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import type { CellResult } from "../src/experiments/cell-result";
+import { parseSpec } from "../src/experiments/spec";
+import { cellRows, comparisonRows, comparisonSummaries, methodRows, methodSummaries, orderCells, toCsv } from "../src/experiments/summary";
+
+const spec = parseSpec(
+  {
+    name: "demo",
+    seeds: [0, 1, 2],
+    methods: [{ name: "base" }, { name: "grpo", config: "configs/grpo.json" }, { name: "mars", config: "configs/murphy-mars.json" }],
+    eval: { turns: 2 },
+    comparisons: [{ method: "mars", baseline: "grpo" }],
+  },
+  "demo.json",
+);
+
+function cell(method: string, seed: number, iterPass1: number[], tokensSampled = 0, tokensTrained = 0, steps = 0): CellResult {
+  return {
+    experiment: "demo", cell: `${method}-s${seed}`, method, seed, iterPass1, evalTasks: 20, eval: spec.eval, steps, tokensSampled, tokensTrained,
+    tokensForwardedGrad: 0, trainSeconds: 0, evalSeconds: 1, wallSeconds: 60, backend: "wasm", gitCommit: "abc", gitDirty: false, sourceTree: "tree",
+    configHash: "h", baseCheckpointHash: "b", tasksHash: "t", config: null, finishedAt: "2026-01-01T00:00:00Z",
+  };
+}
+
+// Hand-made Iter-1, Iter-2 pass@1 per seed.
+const cells: CellResult[] = [
+  cell("mars", 2, [0.2, 0.35], 1200, 600, 4),
+  cell("base", 0, [0.1, 0.15]),
+  cell("base", 1, [0.2, 0.2]),
+  cell("base", 2, [0.0, 0.1]),
+  cell("grpo", 0, [0.2, 0.25], 1000, 1000, 4),
+  cell("grpo", 1, [0.3, 0.35], 1000, 1000, 4),
+  cell("grpo", 2, [0.1, 0.15], 1000, 1000, 4),
+  cell("mars", 0, [0.25, 0.4], 1200, 600, 4),
+  cell("mars", 1, [0.3, 0.45], 1200, 600, 4),
+];
+const T2 = 4.302652729911275; // t(0.975, 2)
+const close = (a: number, b: number, what: string, tol = 1e-12) => assert.ok(Math.abs(a - b) <= tol, `${what}: got ${a}, expected ${b}`);
+
+test("cells are ordered by the spec's methods, then by seed", () => {
+  assert.deepEqual(orderCells(spec, cells).map((c) => c.cell), ["base-s0", "base-s1", "base-s2", "grpo-s0", "grpo-s1", "grpo-s2", "mars-s0", "mars-s1", "mars-s2"]);
+  const rows = cellRows(spec, cells);
+  assert.deepEqual(Object.keys(rows[0]).slice(0, 6), ["method", "seed", "cell", "iter1_pass1", "iter2_pass1", "eval_tasks"]);
+  assert.equal(rows[6].trained_tokens_per_step, 150);
+  assert.equal(rows[0].sampled_tokens_per_step, 0); // base: no steps
+});
+
+test("per-method means and 95% t-intervals over seeds, by hand", () => {
+  const [base, grpo, mars] = methodSummaries(spec, cells);
+  assert.deepEqual([base.method, grpo.method, mars.method], ["base", "grpo", "mars"]);
+  // grpo Iter-1: 0.2, 0.3, 0.1 -> mean 0.2, s 0.1, half t2 * 0.1 / sqrt 3
+  close(grpo.iter[0].mean, 0.2, "grpo mean");
+  close(grpo.iter[0].halfWidth, (T2 * 0.1) / Math.sqrt(3), "grpo half", 1e-9);
+  close(grpo.iter[0].halfWidth, 0.248414, "grpo half printed", 1e-6);
+  // mars Iter-2: 0.40, 0.45, 0.35 -> mean 0.40, s 0.05
+  close(mars.iter[1].mean, 0.4, "mars mean");
+  close(mars.iter[1].halfWidth, (T2 * 0.05) / Math.sqrt(3), "mars half", 1e-9);
+  // Gain over base, paired: Iter-2 mars - base = 0.25 at every seed -> zero width.
+  close(mars.gainOverBase![1].mean, 0.25, "mars gain");
+  close(mars.gainOverBase![1].halfWidth, 0, "mars gain half");
+  // Iter-1 grpo - base: 0.1, 0.1, 0.1.
+  close(grpo.gainOverBase![0].mean, 0.1, "grpo gain");
+  assert.equal(base.gainOverBase, undefined);
+  assert.equal(mars.tokensSampledPerStep, 300);
+  assert.equal(mars.tokensTrainedPerStep, 150);
+  assert.equal(grpo.tokensTrainedPerStep, 250);
+});
+
+test("comparisons are paired by seed and use only common seeds", () => {
+  const [c] = comparisonSummaries(spec, cells);
+  // mars - grpo at Iter-1: 0.05, 0.00, 0.10 -> mean 0.05, s 0.05
+  close(c.difference[0].mean, 0.05, "diff mean");
+  close(c.difference[0].halfWidth, (T2 * 0.05) / Math.sqrt(3), "diff half", 1e-9);
+  const partial = comparisonSummaries(spec, cells.filter((x) => x.cell !== "mars-s2"));
+  assert.deepEqual(partial[0].seeds, [0, 1]);
+  // Seeds 0, 1 at Iter-2: 0.15, 0.10 -> mean 0.125, s = 0.05 / sqrt 2, half = 12.7062 * s / sqrt 2 = 12.7062 * 0.025
+  close(partial[0].difference[1].mean, 0.125, "partial mean");
+  close(partial[0].difference[1].halfWidth, Math.tan(Math.PI * 0.475) * 0.025, "partial half", 1e-9);
+  const rows = comparisonRows(comparisonSummaries(spec, cells));
+  assert.deepEqual(rows.map((r) => [r.method, r.baseline, r.iter, r.n_seeds]), [["mars", "grpo", 1, 3], ["mars", "grpo", 2, 3]]);
+});
+
+test("summary-methods rows: one seed has no interval (empty CSV cells), base has no gain", () => {
+  const one = methodRows(methodSummaries(spec, cells.filter((c) => c.seed === 0)));
+  const csv = toCsv(one).split("\n");
+  const header = csv[0].split(",");
+  const base = Object.fromEntries(header.map((h, i) => [h, csv[1].split(",")[i]]));
+  const mars = Object.fromEntries(header.map((h, i) => [h, csv[3].split(",")[i]]));
+  assert.equal(base.iter1_pass1_mean, "0.1");
+  assert.equal(base.iter1_pass1_ci_low, "");
+  assert.equal(base.iter2_gain_over_base_mean, "");
+  assert.equal(mars.iter2_gain_over_base_mean, "0.25");
+  assert.equal(mars.n_seeds, "1");
+});
+
+test("CSV: union of columns, quoting, six decimals, empty for missing and non-finite", () => {
+  const text = toCsv([{ a: "x,y", b: 1.23456789, c: null }, { a: 'say "hi"', b: NaN, d: true }]);
+  assert.equal(text, 'a,b,c,d\n"x,y",1.234568,,\n"say ""hi""",,,true\n');
+  assert.equal(toCsv([], ["p", "q"]), "p,q\n");
+});
