@@ -20,6 +20,7 @@ import { loadSpec } from "../experiments/spec";
 import { runExperiment } from "../experiments/runner";
 import { writeReport, type ReportLink } from "../report/report";
 import { methodsTable, textTable } from "../report/tables";
+import { executedNotebookLinks } from "../notebook/executed";
 
 const BUILD = path.join(ROOT, "build");
 
@@ -49,11 +50,7 @@ export async function main(argv: string[]): Promise<void> {
     const r = spawnSync("/usr/bin/python3", [path.join(ROOT, "scripts", "notebooks.py"), "--out", notebooksOut], { cwd: ROOT, stdio: ["ignore", "inherit", "inherit"] });
     if (r.error) problems.push(`notebooks: could not start /usr/bin/python3 (${r.error.message})`);
     else if (r.status !== 0) problems.push(`notebooks: runner exited with ${r.status} (see the lines above)`);
-    const names = fs.readdirSync(path.join(ROOT, "notebooks")).filter((f) => f.endsWith(".ipynb")).sort();
-    for (const name of names) {
-      const html = path.join(notebooksOut, name.replace(/\.ipynb$/, ".html"));
-      if (fs.existsSync(html)) links.push({ title: `notebook ${name}`, href: path.relative(path.join(BUILD, "report"), html) });
-    }
+    links.push(...executedNotebookLinks(notebooksOut, path.join(BUILD, "report")));
   }
 
   log("start: 3/3 the report");

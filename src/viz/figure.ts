@@ -26,6 +26,8 @@ export interface Series {
   y: readonly number[];
   /** Lower and upper edge of a band (e.g. a confidence interval), one value per x. */
   band?: { lower: readonly number[]; upper: readonly number[] };
+  /** Line style: "solid" (default), "dash", "dot", ... (plotly's line.dash). */
+  dash?: string;
 }
 
 /** The kit's colours, one per method or series, in order (colour-blind safe Okabe-Ito palette). */
@@ -80,7 +82,7 @@ export function lineChart(series: readonly Series[], title: string, xTitle: stri
         name: `${s.name} band`,
       });
     }
-    data.push({ type: "scatter", mode: "lines+markers", name: s.name, x: [...s.x], y: [...s.y], line: { color: colour, width: 2 }, marker: { size: 6 } });
+    data.push({ type: "scatter", mode: "lines+markers", name: s.name, x: [...s.x], y: [...s.y], line: { color: colour, width: 2, dash: s.dash ?? "solid" }, marker: { size: 6 } });
   });
   return { data, layout: baseLayout(title, xTitle, yTitle, layout) };
 }

@@ -1,0 +1,108 @@
+/**
+ * The plot specs (src/viz), the notebook's HTML builders (src/notebook/display.ts, table.ts) and the
+ * tree helpers (src/notebook/trees.ts), as pure functions: golden values worked out by hand.
+ */
+import { test } from "node:test";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import assert from "node:assert/strict";
+import { barChart, lineChart, withAlpha } from "../src/viz/figure";
+import { hoverEscape, treeFigure, treeLayout, wrapLines } from "../src/viz/tree";
+import { figureHtml, figureRowHtml, plotlyBundleHtml, scriptJson } from "../src/notebook/display";
+import { tableHtml } from "../src/notebook/table";
+import { mostVariedTree, nodeRows, rewardSpread, tokenSavings } from "../src/notebook/trees";
+import { toyTree } from "../src/murphy/toy-tree";
+import { scoreTree } from "../src/murphy/pipeline";
+import { defaultConfig } from "../src/murphy/config";
+import { executedNotebookLinks, notebookTitle } from "../src/notebook/executed";
+
+// Task -> [0 (r=0) -> [2 (r=1), 3 (r=0)], 1 (r=0.5)]; ids breadth-first.
+const tree = toyTree([{ reward: 0, children: [{ reward: 1 }, { reward: 0 }] }, { reward: 0.5 }]);
+
+test("treeLayout: leaves take rows in depth-first order, parents sit at their children's mean row", () => {
+  const { nodes, root } = treeLayout(tree);
+  // Depth-first leaves: 2 -> row 0, 3 -> row 1, 1 -> row 2; node 0 at (0 + 1) / 2; the task at mean(0.5, 2).
+  assert.deepEqual(nodes, [{ x: 1, y: 0.5 }, { x: 1, y: 2 }, { x: 2, y: 0 }, { x: 2, y: 1 }]);
+  assert.deepEqual(root, { x: 0, y: 1.25 });
+});
+
+test("treeFigure: one edge per candidate, markers coloured by the given values, pruned nodes apart", () => {
+  const fig = treeFigure(tree, { values: [1, 0.5, 1, 0], valueName: "R", dropped: [false, false, false, true], extraHover: ["", "", "", "reason: x<y"] });
+  const [edges, droppedEdges, kept, task, dropped] = fig.data as Record<string, unknown>[];
+  // Kept edges: task->0, task->1, 0->2 (3 segments of 3 points each, nulls between).
+  assert.deepEqual(edges.x, [0, 1, null, 0, 1, null, 1, 2, null]);
+  assert.deepEqual(droppedEdges.x, [1, 2, null]);
+  assert.deepEqual(kept.x, [1, 1, 2]);
+  assert.deepEqual((kept.marker as { color: number[] }).color, [1, 0.5, 1]);
+  assert.deepEqual(task.y, [1.25]);
+  assert.deepEqual(dropped.x, [2]);
+  assert.match((dropped.hovertext as string[])[0], /reason: x&lt;y/);
+  assert.throws(() => treeFigure(tree, { values: [1, 2] }), /has 4 nodes but 2 values/);
+});
+
+test("hover text escapes markup and keeps line breaks; long lines wrap", () => {
+  assert.equal(hoverEscape("a<b && c>d\nnext"), "a&lt;b &amp;&amp; c&gt;d<br>next");
+  assert.equal(wrapLines("abcdefg", 3), "abc\ndef\ng");
+});
+
+test("lineChart: the band is one closed polygon, upper edge forward and lower edge back", () => {
+  const fig = lineChart([{ name: "a", x: [1, 2, 3], y: [0.2, 0.3, 0.4], band: { lower: [0.1, 0.2, 0.3], upper: [0.3, 0.4, 0.5] } }], "t", "x", "y");
+  assert.equal(fig.data.length, 2);
+  assert.deepEqual(fig.data[0].x, [1, 2, 3, 3, 2, 1]);
+  assert.deepEqual(fig.data[0].y, [0.3, 0.4, 0.5, 0.3, 0.2, 0.1]);
+  assert.equal(fig.data[0].fillcolor, "rgba(0,114,178,0.18)");
+  assert.throws(() => lineChart([{ name: "b", x: [1, 2], y: [1] }], "t", "x", "y"), /series "b" has 2 x values but 1 y values/);
+  assert.equal(withAlpha("#D55E00", 0.5), "rgba(213,94,0,0.5)");
+  assert.throws(() => barChart(["a", "b"], [{ name: "g", values: [1] }], "t", "y"), /group "g" has 1 values for 2 categories/);
+});
+
+test("figureHtml: a murphy-figure div and a script whose JSON cannot close the script element", () => {
+  const html = figureHtml({ data: [{ type: "scatter", x: [1], y: [2], text: ["</script><b>"] }], layout: {} }, "fig-1");
+  assert.ok(html.startsWith('<div class="murphy-figure" id="fig-1"'));
+  assert.equal(html.match(/<\/script>/g)!.length, 1, "only the script's own closing tag");
+  assert.equal(JSON.parse(scriptJson("</script>").replace(/\\u003c/g, "<")), "</script>");
+  assert.throws(() => figureHtml({ data: [], layout: {} }, "bad id"), /id must be/);
+  assert.equal(figureRowHtml([{ data: [], layout: {} }, { data: [], layout: {} }], "row").match(/class="murphy-figure"/g)!.length, 2);
+  const bundle = plotlyBundleHtml();
+  assert.ok(bundle.length > 500_000 && bundle.includes("window.Plotly = Plotly"), "the inline bundle defines window.Plotly");
+  assert.equal(bundle.match(/<\/script/gi)!.length, 1);
+});
+
+test("tableHtml: arquero table, strings escaped once, limit noted, unknown column named", () => {
+  const html = tableHtml([{ code: "(a) => a < 1", r: 0.123456 }, { code: "x", r: 1 }], { digits: 2, limit: 1 });
+  assert.match(html, /\(a\) =&gt; a &lt; 1/);
+  assert.match(html, /0\.12/);
+  assert.match(html, /1 more rows not shown/);
+  assert.throws(() => tableHtml([{ a: 1 }], { columns: ["b"] }), /row 0 has no column "b"/);
+});
+
+test("tree helpers: reward spread, the most varied tree, rows, tokens saved by pruning", () => {
+  // Rewards 0, 0.5, 1, 0: mean 0.375, population variance (0.140625 + 0.015625 + 0.390625 + 0.140625) / 4 = 0.171875.
+  assert.ok(Math.abs(rewardSpread(tree) - Math.sqrt(0.171875)) < 1e-12);
+  const flat = toyTree([{ reward: 0 }, { reward: 0 }]);
+  assert.equal(mostVariedTree([flat, tree, flat]), 1);
+  assert.deepEqual(nodeRows(tree, { R: [1, 0.5, 1, 0] })[0], { node: 0, parent: "task", turn: 1, outcome: "wrong_answer", r: 0, tokens: 3, R: 1 });
+  // IntraP with B = 1 keeps one of each group: groups {0, 1} (R = 1, 0.5) and {2, 3} (1, 0); each
+  // toy candidate has 3 tokens, so 6 of 12 sampled tokens are trained.
+  const config = defaultConfig();
+  const scored = scoreTree(tree, { ...config, intraPrune: { enabled: true, maxPerGroup: 1, zeroVarianceTolerance: 1e-6 } });
+  assert.deepEqual(scored.kept, [0, 2]);
+  assert.deepEqual(tokenSavings([scored]), { candidates: 4, kept: 2, sampledTokens: 12, trainedTokens: 6, savedFraction: 0.5 });
+});
+
+test("executedNotebookLinks: one link per executed HTML, titled by the notebook's first heading", () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "murphy-executed-"));
+  const nb = (heading: string) => JSON.stringify({ cells: [{ cell_type: "code", source: "# not a heading" }, { cell_type: "markdown", source: ["intro\n", `# ${heading}\n`, "text"] }] });
+  fs.mkdirSync(path.join(dir, "notebooks"));
+  fs.writeFileSync(path.join(dir, "notebooks", "01-b.ipynb"), nb("01 · Second"));
+  fs.writeFileSync(path.join(dir, "notebooks", "01-b.html"), "<html></html>");
+  fs.writeFileSync(path.join(dir, "notebooks", "00-a.html"), "<html></html>");
+  assert.deepEqual(executedNotebookLinks(path.join(dir, "notebooks"), path.join(dir, "report")), [
+    { title: "00-a", href: "../notebooks/00-a.html" },
+    { title: "01 · Second", href: "../notebooks/01-b.html" },
+  ]);
+  assert.deepEqual(executedNotebookLinks(path.join(dir, "missing"), dir), []);
+  assert.throws(() => notebookTitle("{", "x.ipynb"), /x\.ipynb: not valid JSON/);
+  fs.rmSync(dir, { recursive: true, force: true });
+});
