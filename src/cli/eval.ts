@@ -17,13 +17,9 @@ import { evaluateIterK } from "../eval/iterk";
 import { writeFileAtomic, writeJsonl } from "../util/files";
 import { Progress } from "../util/progress";
 
-/**
- * Evaluation defaults. Temperature 0.2: pass@1 is estimated from low-temperature samples, as code
- * benchmarks usually do (Codex reports pass@1 at T = 0.2); at T = 0.7 a small model's slips of
- * one token dominate the score. Sampling stays stochastic, so every turn of the self-correction
- * loop can still write something new. 96 new tokens: twice the longest reference program.
- */
-export const EVAL_DEFAULTS = { turns: 3, samples: 1, temperature: 0.2, maxNewTokens: 96, seed: 0 };
+import { EVAL_DEFAULTS } from "../eval/defaults";
+
+export { EVAL_DEFAULTS };
 
 export async function main(argv: string[]): Promise<void> {
   const { values } = parse("eval", argv, {

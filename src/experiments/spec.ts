@@ -30,6 +30,7 @@ import * as path from "node:path";
 import { ROOT } from "../paths";
 import { type Config, loadConfig } from "../murphy/config";
 import type { Split } from "../tasks/types";
+import { EVAL_DEFAULTS as MURPHY_EVAL } from "../eval/defaults";
 
 export const EXPERIMENTS_DIR = path.join(ROOT, "configs", "experiments");
 
@@ -91,8 +92,8 @@ export interface Cell {
   seed: number;
 }
 
-// As `murphy eval` (src/cli/eval.ts EVAL_DEFAULTS); kept here so spec loading never starts TensorFlow.js.
-const EVAL_DEFAULTS: EvalSpec = { split: "test", turns: 3, samples: 1, temperature: 0.2, maxNewTokens: 96, limit: 0 };
+// As `murphy eval` (src/eval/defaults.ts), on the whole test split.
+const EVAL_DEFAULTS: EvalSpec = { split: "test", turns: MURPHY_EVAL.turns, samples: MURPHY_EVAL.samples, temperature: MURPHY_EVAL.temperature, maxNewTokens: MURPHY_EVAL.maxNewTokens, limit: 0 };
 const TOP_FIELDS = ["name", "description", "baseCheckpoint", "seeds", "set", "methods", "eval", "comparisons", "figures"];
 const METHOD_FIELDS = ["name", "config", "set", "paperMethod"];
 const NAME = /^[a-z0-9][a-z0-9-]*$/;
