@@ -4,6 +4,9 @@
  * available to the HTML report.
  */
 import * as aq from "arquero";
+import { escapeHtml } from "../util/html";
+
+export { escapeHtml };
 
 export interface TableOptions {
   /** Columns to show, in order (default: the keys of the first row). */
@@ -14,11 +17,6 @@ export interface TableOptions {
   digits?: number;
   /** A caption above the table. */
   caption?: string;
-}
-
-/** Escape text for HTML element content. */
-export function escapeHtml(text: string): string {
-  return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
 }
 
 /** `rows` as an HTML table. arquero escapes strings (programs contain "<" and "=>"). */

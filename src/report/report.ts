@@ -19,6 +19,9 @@ import { iterKFigure, learningCurveFigure, paperFigure, pruningFigure, turnsFigu
 import { figureHtml, plotlyBundleHtml } from "../notebook/display";
 import { cellsTable, comparisonSentence, comparisonsTable, methodMeans, methodsTable, paperTable, type Table } from "./tables";
 import { kitVsPaper, loadPaper } from "./paper";
+import { escapeHtml } from "../util/html";
+
+export { escapeHtml };
 
 export interface ReportLink {
   title: string;
@@ -44,10 +47,6 @@ export interface ReportOutput {
   means: Record<string, Record<string, number>>;
   /** Problems worth a reader's attention (missing or stale cells, out-of-date CSVs). */
   warnings: string[];
-}
-
-export function escapeHtml(text: string): string {
-  return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
 }
 
 /** The figures of the kinds a spec lists, with a short caption each. */
