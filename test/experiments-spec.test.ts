@@ -47,7 +47,7 @@ test("resolution order: method file, eval.every=0, shared set, method set, seed;
   assert.equal(resolveConfig(spec, spec.methods[0], 4), null);
   assert.deepEqual(cellsOf(spec).map((c) => c.id), ["base-s3", "base-s4", "mars-s3", "mars-s4"]);
   assert.deepEqual(cellsOf(spec, 1).map((c) => c.id), ["base-s3", "mars-s3"]);
-  assert.deepEqual(spec.eval, { split: "test", turns: 3, samples: 1, temperature: 0.2, maxNewTokens: 96, limit: 0 });
+  assert.deepEqual(spec.eval, { split: "test", turns: 3, samples: 1, temperature: 0.7, maxNewTokens: 96, limit: 0 });
 });
 
 test("config hashes: stable for equal inputs, different for another seed, setting or eval", () => {
