@@ -10,7 +10,9 @@ import { setTimeout as delay } from "node:timers/promises";
 import { SandboxPool, type Outcome, type RunResult } from "../src/sandbox/index";
 import type { TestCase } from "../src/tasks/types";
 
-const TIMEOUT_MS = 400;
+// Generous enough that a loaded machine (CI neighbours, experiments running) does not turn slow but
+// finite programs into timeouts; the infinite loops below each cost one TIMEOUT_MS.
+const TIMEOUT_MS = 1000;
 const pool = new SandboxPool({ poolSize: 1, timeoutMs: TIMEOUT_MS, memoryMb: 32 });
 after(() => pool.close());
 
@@ -20,15 +22,15 @@ const scale: TestCase[] = [
 ];
 const identity: TestCase[] = [1, 2, 3].map((n) => ({ input: [n], expected: n }));
 
-async function expectHealthy(): Promise<void> {
-  const result = await pool.run("(xs, k) => xs.map(x => x * k)", scale);
+async function expectHealthy(on: SandboxPool = pool): Promise<void> {
+  const result = await on.run("(xs, k) => xs.map(x => x * k)", scale);
   assert.equal(result.outcome, "passed", "the next ordinary program must pass");
 }
 
-async function expectOutcomes(code: string, tests: TestCase[], outcomes: Outcome[]): Promise<RunResult> {
-  const result = await pool.run(code, tests);
+async function expectOutcomes(code: string, tests: TestCase[], outcomes: Outcome[], on: SandboxPool = pool): Promise<RunResult> {
+  const result = await on.run(code, tests);
   assert.deepEqual(result.tests.map((t) => t.outcome), outcomes, code);
-  await expectHealthy();
+  await expectHealthy(on);
   return result;
 }
 
@@ -63,13 +65,22 @@ test("work left behind in promise callbacks cannot change results; the isolate i
 });
 
 test("memory bombs hit the memory limit; earlier tests keep their results", async () => {
-  await expectOutcomes("x => { const a = []; while (true) a.push(new Array(1000).fill(x)) }", identity, all("memory_limit"));
-  await expectOutcomes("x => { const a = []; while (true) a.push({ x, y: [x] }) }", identity, all("memory_limit"));
-  await expectOutcomes(
-    "x => { if (x === 2) { const a = []; while (true) a.push(new Array(1000).fill(x)) } return x }",
-    identity,
-    ["passed", "memory_limit", "memory_limit"],
-  );
+  // A pool of its own with a generous time limit: filling 32 MB is quick on an idle core but not
+  // on a loaded machine, and then the time limit would win the race. Closed at the end, so later
+  // tests see only the main pool's worker.
+  const bombPool = new SandboxPool({ poolSize: 1, timeoutMs: 10_000, memoryMb: 32 });
+  try {
+    await expectOutcomes("x => { const a = []; while (true) a.push(new Array(1000).fill(x)) }", identity, all("memory_limit"), bombPool);
+    await expectOutcomes("x => { const a = []; while (true) a.push({ x, y: [x] }) }", identity, all("memory_limit"), bombPool);
+    await expectOutcomes(
+      "x => { if (x === 2) { const a = []; while (true) a.push(new Array(1000).fill(x)) } return x }",
+      identity,
+      ["passed", "memory_limit", "memory_limit"],
+      bombPool,
+    );
+  } finally {
+    await bombPool.close();
+  }
 });
 
 test("string doubling: a rope hits V8's length limit, a flattened string the memory limit", async () => {
