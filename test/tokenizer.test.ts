@@ -115,7 +115,7 @@ test("tokenizer pieces: chunks cover the text; pieces are one token, other chunk
 
 test("tokenizer pieces: train picks the most frequent chunks (ties by text), round trips random text", () => {
   const tok = Tokenizer.train(["aa bb aa", "aa cc bb", " cc x"], { maxPieces: 3, minCount: 2 });
-  // Multi-character chunks: "aa" x2, " bb" x2, " aa" x1, " cc" x2, "cc"... -> counts: "aa" 2, " bb" 2, " cc" 2, " aa" 1.
+  // Chunks of 2+ characters: "aa" 2, " bb" 2, " cc" 2, " aa" 1, " x" 1; minCount 2 keeps three, ordered by text on ties.
   assert.deepEqual(tok.pieces, [" bb", " cc", "aa"]);
   const rng = new Rng("pieces-roundtrip");
   const alphabet = "ab c)=>x.\n[-1,2]";
