@@ -31,6 +31,7 @@ import { ROOT } from "../paths";
 import { type Config, loadConfig } from "../murphy/config";
 import type { Split } from "../tasks/types";
 import { EVAL_DEFAULTS as MURPHY_EVAL } from "../eval/defaults";
+import { sha256 } from "../util/hash";
 
 export const EXPERIMENTS_DIR = path.join(ROOT, "configs", "experiments");
 
@@ -253,9 +254,7 @@ export function stableJson(value: unknown): string {
   return JSON.stringify(value) ?? "null";
 }
 
-export function sha256(data: string | Uint8Array): string {
-  return crypto.createHash("sha256").update(data).digest("hex");
-}
+export { sha256 };
 
 /**
  * Hash of everything that defines a cell's numbers apart from the base weights and the tasks

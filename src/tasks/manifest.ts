@@ -10,6 +10,7 @@ import { FAMILIES } from "./ops";
 import { baseFamilies } from "./families";
 import type { SuiteSizes } from "./split";
 import type { Split, Task } from "./types";
+import { sha256 } from "../util/hash";
 
 export interface ManifestFile {
   file: string;
@@ -40,9 +41,7 @@ export interface Manifest {
 
 export const MANIFEST_FILE = "manifest.json";
 
-export function sha256(text: string | Uint8Array): string {
-  return createHash("sha256").update(text).digest("hex");
-}
+export { sha256 };
 
 export function fileSha256(file: string): string {
   return sha256(fs.readFileSync(file));
