@@ -13,7 +13,7 @@ import type { Split } from "../tasks/types";
 import { SandboxPool } from "../sandbox/pool";
 import { loadPolicy } from "../model/store";
 import { GptPolicy } from "../model/gpt-policy";
-import { evaluateIterK } from "../eval/iterk";
+import { attemptProgress, evaluateIterK } from "../eval/iterk";
 import { writeFileAtomic, writeJsonl } from "../util/files";
 import { Progress } from "../util/progress";
 
@@ -60,16 +60,8 @@ export async function main(argv: string[]): Promise<void> {
   const options = { turns, samples, temperature, topK, topP: topP < 1 ? topP : undefined, maxNewTokens, seed, batchSize };
   const started = Date.now();
   const progress = new Progress("eval", tasks.length * samples * turns, { unit: "attempt" });
-  let finishedTurns = 0;
-  let lastTurn = 1;
   try {
-    const result = await evaluateIterK(policy, tasks, pool, options, (turn, done, total) => {
-      if (turn !== lastTurn) {
-        finishedTurns += tasks.length * samples;
-        lastTurn = turn;
-      }
-      progress.update(Math.min(tasks.length * samples * turns, finishedTurns + Math.round((done / total) * tasks.length * samples)), `turn ${turn}`);
-    });
+    const result = await evaluateIterK(policy, tasks, pool, options, attemptProgress(progress, tasks.length * samples));
     const seconds = (Date.now() - started) / 1000;
     const name = path.basename(path.resolve(values.checkpoint));
     const out = values.out ?? path.join(DATA_DIR, "evals", name, `${split}-k${turns}-n${samples}-t${temperature}-s${seed}${limit < Number.MAX_SAFE_INTEGER ? `-m${limit}` : ""}.jsonl`);

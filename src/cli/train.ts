@@ -5,7 +5,6 @@
  * `<out>/checkpoint/`. With --json the last stdout line is one JSON object with the final metrics.
  */
 import * as path from "node:path";
-import { execFileSync } from "node:child_process";
 import { intFlag, parse, printJsonLast, UsageError } from "./args";
 import { describeBackend, selectBackend } from "../backend";
 import { DATA_DIR, ROOT, TASKS_DIR } from "../paths";
@@ -13,15 +12,7 @@ import { loadSplit } from "../tasks/load";
 import { SandboxPool } from "../sandbox/pool";
 import { loadConfig } from "../murphy/config";
 import { train } from "../murphy/trainer";
-
-/** The current git commit, or "unknown" outside a checkout. */
-export function gitCommit(): string {
-  try {
-    return execFileSync("git", ["rev-parse", "HEAD"], { cwd: ROOT, stdio: ["ignore", "pipe", "ignore"] }).toString().trim();
-  } catch {
-    return "unknown";
-  }
-}
+import { provenance } from "../util/provenance";
 
 export async function main(argv: string[]): Promise<void> {
   const { values } = parse("train", argv, {
@@ -53,7 +44,7 @@ export async function main(argv: string[]): Promise<void> {
       evalTasks: loadSplit(TASKS_DIR, config.eval.split).slice(0, config.eval.limit),
       runner: pool,
       resume: values.resume,
-      meta: { configFile: path.relative(ROOT, path.resolve(values.config)), overrides, backend: backend.name, gitCommit: gitCommit() },
+      meta: { configFile: path.relative(ROOT, path.resolve(values.config)), overrides, backend: backend.name, gitCommit: provenance().gitCommit },
       log,
     });
     const last = result.metrics[result.metrics.length - 1] ?? {};

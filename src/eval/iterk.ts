@@ -12,6 +12,7 @@ import { attemptBatch } from "../attempts";
 import type { Policy, SamplingOptions } from "../model/policy";
 import { hashString } from "../util/rng";
 import { iterPassRates } from "./passk";
+import type { Progress } from "../util/progress";
 
 export interface IterKOptions extends SamplingOptions {
   /** k: the most turns per chain. */
@@ -56,6 +57,17 @@ interface Chain {
   taskIndex: number;
   chain: number;
   history: Attempt[];
+}
+
+/**
+ * An `onProgress` for evaluateIterK that reports attempts done to `progress` (whose total is
+ * chains x turns): every turn counts all `chains` attempts once it is over, the current one by
+ * its share done.
+ */
+export function attemptProgress(progress: Progress, chains: number): (turn: number, done: number, total: number) => void {
+  return (turn, done, total) => {
+    progress.update(Math.min(progress.total, (turn - 1) * chains + Math.round((done / total) * chains)), `turn ${turn}`);
+  };
 }
 
 export async function evaluateIterK(

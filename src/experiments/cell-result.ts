@@ -13,7 +13,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { ROOT, TASKS_DIR } from "../paths";
 import { writeFileAtomic } from "../util/files";
-import { type Provenance, provenance } from "./provenance";
+import { type Provenance, provenance } from "../util/provenance";
 import type { Config } from "../murphy/config";
 import { type Cell, type EvalSpec, type ExperimentSpec, cellConfigHash, checkpointHash, tasksHash } from "./spec";
 

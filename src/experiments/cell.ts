@@ -19,12 +19,12 @@ import { SandboxPool } from "../sandbox/pool";
 import { train } from "../murphy/trainer";
 import { loadPolicy } from "../model/store";
 import { GptPolicy } from "../model/gpt-policy";
-import { evaluateIterK } from "../eval/iterk";
+import { attemptProgress, evaluateIterK } from "../eval/iterk";
 import { readJsonl, writeFileAtomic, writeJsonl } from "../util/files";
 import { Progress } from "../util/progress";
 import { type Cell, type ExperimentSpec, resolveConfig } from "./spec";
 import { type CellPaths, type CellResult, cellInputs } from "./cell-result";
-import { provenance } from "./provenance";
+import { provenance } from "../util/provenance";
 
 
 const sumOf = (metrics: readonly Record<string, number>[], key: string) => metrics.reduce((total, m) => total + (m[key] ?? 0), 0);
@@ -81,21 +81,13 @@ export async function runCell(spec: ExperimentSpec, cell: Cell, paths: CellPaths
     const { turns, samples } = spec.eval;
     const total = evalTasks.length * samples * turns;
     const progress = new Progress("eval", total, { unit: "attempt", write: log });
-    let finishedTurns = 0;
-    let lastTurn = 1;
     const evaluation = await evaluateIterK(
       policy,
       evalTasks,
       pool,
       // The eval seed is the cell's seed: methods at the same seed see the same sampling streams.
       { turns, samples, temperature: spec.eval.temperature, maxNewTokens: spec.eval.maxNewTokens, topK: undefined, topP: undefined, seed: cell.seed },
-      (turn, done, all) => {
-        if (turn !== lastTurn) {
-          finishedTurns += evalTasks.length * samples;
-          lastTurn = turn;
-        }
-        progress.update(Math.min(total, finishedTurns + Math.round((done / all) * evalTasks.length * samples)), `turn ${turn}`);
-      },
+      attemptProgress(progress, evalTasks.length * samples),
     );
     dispose();
     const evalSeconds = (Date.now() - t0) / 1000;

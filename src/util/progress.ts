@@ -22,7 +22,7 @@ export class Progress {
 
   constructor(
     private readonly label: string,
-    private readonly total: number,
+    readonly total: number,
     private readonly options: { unit?: string; everyMs?: number; write?: (line: string) => void; startAt?: number } = {},
   ) {
     this.startDone = options.startAt ?? 0;
