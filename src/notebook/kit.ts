@@ -78,6 +78,5 @@ export async function openKit(options: OpenKitOptions = {}): Promise<Kit> {
 
 /** One line about the kit for the top of a notebook: backend, checkpoint, model size. */
 export function describeKit(kit: Kit): string {
-  const c = kit.policy.model.config;
-  return `${describeBackend(kit.backend)}\npolicy: ${path.relative(ROOT, kit.checkpoint)} (${c.nLayer} layers, d=${c.dModel}, ${c.nHead} heads, context ${c.blockSize}, vocabulary ${c.vocabSize})`;
+  return `${describeBackend(kit.backend)}\npolicy: ${path.relative(ROOT, kit.checkpoint)}: ${kit.policy.model.summary()}`;
 }
