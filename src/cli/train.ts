@@ -42,6 +42,7 @@ export async function main(argv: string[]): Promise<void> {
       out,
       trainTasks: loadSplit(TASKS_DIR, "train"),
       evalTasks: loadSplit(TASKS_DIR, config.eval.split).slice(0, config.eval.limit),
+      probeTasks: loadSplit(TASKS_DIR, "validation"),
       runner: pool,
       resume: values.resume,
       meta: { configFile: path.relative(ROOT, path.resolve(values.config)), overrides, backend: backend.name, gitCommit: provenance().gitCommit },

@@ -63,6 +63,7 @@ export async function runCell(spec: ExperimentSpec, cell: Cell, paths: CellPaths
         out: trainDir,
         trainTasks: loadSplit(TASKS_DIR, "train"),
         evalTasks: config.eval.every > 0 ? loadSplit(TASKS_DIR, config.eval.split).slice(0, config.eval.limit || undefined) : [],
+        probeTasks: loadSplit(TASKS_DIR, "validation"),
         runner: pool,
         resume: true,
         meta: { experiment: spec.name, cell: cell.id, backend: backend.name, gitCommit: provenance().gitCommit },
