@@ -2,9 +2,15 @@
  * Rollout: the feedback-conditioned tree of each task (method.md, "Tree").
  *
  *   turn 1: G candidates sampled from the task prompt;
- *   turn s: every failed candidate (r < 1) of turn s-1 gets G_s children, sampled from the prompt
- *           that carries the task and the whole chain of earlier attempts and feedback on its
- *           branch; a candidate with r = 1 is a leaf.
+ *   turn s: every candidate of turn s-1 that failed a visible test gets G_s children, sampled
+ *           from the prompt that carries the task and the whole chain of earlier attempts and
+ *           feedback on its branch; a candidate that passed every visible test is a leaf.
+ *
+ * Expansion follows the visible tests alone, like the feedback: in deployment the model cannot
+ * know about hidden tests, so an attempt that passes the visible ones is where it stops, and
+ * training on repairs of it would teach it to react to verdicts it will never see. Such a leaf
+ * keeps its reward over all tests (below 1 when hidden tests fail), so credit still ranks it
+ * below a correct sibling.
  *
  * All nodes of one turn, over all tasks of the batch, are sampled in one batched call (split into
  * chunks of `batchSize` prompts) and run in the sandbox together. With InterP's
@@ -87,6 +93,7 @@ export async function rollout(
           code: attempts[i].code,
           outcome: attempts[i].evaluation.outcome,
           reward: attempts[i].evaluation.reward,
+          visiblePassed: attempts[i].evaluation.visiblePassed,
           feedback: attempts[i].evaluation.feedback,
         };
         tree.nodes.push(node);
@@ -102,10 +109,11 @@ export async function rollout(
     pending = [];
     for (const group of groupsOf(created, trees)) {
       const tree = trees[group.tree];
-      // Expand on the full-pass criterion: a node whose reward is 1 is solved and is a leaf.
-      let expand = group.ids.filter((id) => tree.nodes[id].reward < 1);
+      // Expand on the visible criterion only: a node that passed every visible test is a leaf.
+      let expand = group.ids.filter((id) => !tree.nodes[id].visiblePassed);
       if (opts.maxExpandedPerGroup !== undefined) {
-        expand = selectForExpansion(group.ids.map((id) => ({ id, reward: tree.nodes[id].reward })), opts.maxExpandedPerGroup);
+        const candidates = group.ids.map((id) => ({ id, reward: tree.nodes[id].reward, visiblePassed: tree.nodes[id].visiblePassed }));
+        expand = selectForExpansion(candidates, opts.maxExpandedPerGroup);
       }
       for (const id of expand) {
         for (let c = 0; c < opts.childrenPerFailed; c++) pending.push({ tree: group.tree, parent: id, history: histories[group.tree][id] });
