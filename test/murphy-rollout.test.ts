@@ -58,6 +58,15 @@ test("rollout builds the feedback-conditioned tree: failed candidates get G_s ch
   }
   assert.equal(counts.candidates, 14);
   assert.equal(counts.sampledTokens, trees.flatMap((t) => t.nodes).reduce((a, n) => a + n.completionIds.length, 0));
+  // Prefill: each call's distinct prompts once. Turn 1: one task prompt per tree (3 rows share
+  // it). Turn 2: the two failed attempts of a tree wrote the same program and got the same
+  // feedback, so all 4 children of a tree share one prompt.
+  const turn1 = trees.reduce((a, t) => a + t.nodes[0].promptIds.length, 0);
+  const turn2Prompts = trees.map((t) => new Set(t.nodes.filter((n) => n.turn === 2).map((n) => n.promptIds.join(","))));
+  assert.deepEqual(turn2Prompts.map((p) => p.size), [1, 1]);
+  const turn2 = trees.reduce((a, t) => a + t.nodes.find((n) => n.turn === 2)!.promptIds.length, 0);
+  assert.equal(counts.promptTokens, turn1 + turn2);
+  assert.ok(counts.promptTokens < trees.flatMap((t) => t.nodes).reduce((a, n) => a + n.promptIds.length, 0));
 });
 
 test("rollout expands on the visible tests alone: a candidate that passes them but fails hidden tests is a leaf", async () => {

@@ -24,6 +24,7 @@ import { attemptBatch } from "../attempts";
 import type { Policy, SamplingOptions } from "../model/policy";
 import { hashString } from "../util/rng";
 import { selectForExpansion } from "./prune";
+import { prefillTokens } from "./compute";
 import type { RolloutTree, TreeNode } from "./tree";
 
 export interface RolloutOptions extends SamplingOptions {
@@ -52,7 +53,11 @@ interface Pending {
 export interface RolloutCounts {
   /** Completion tokens sampled. */
   sampledTokens: number;
-  /** Prompt tokens processed while sampling (prefill). */
+  /**
+   * Prompt tokens the sampler prefills: per sampling call, the real (unpadded) tokens of each
+   * DISTINCT prompt, because the sampler runs a prompt shared by several rows of one call (a
+   * sibling group) through the model once (src/model/sample.ts). `prefillTokens` in compute.ts.
+   */
   promptTokens: number;
   /** Candidates sampled. */
   candidates: number;
@@ -80,6 +85,7 @@ export async function rollout(
       const chunk = pending.slice(start, start + batchSize);
       const items = chunk.map((p) => ({ task: tasks[p.tree], history: p.history }));
       const attempts = await attemptBatch(policy, runner, items, opts, hashString(`${opts.seed}/rollout/turn${turn}/chunk${start}`));
+      counts.promptTokens += prefillTokens(attempts.map((a) => a.promptIds));
       chunk.forEach((p, i) => {
         const tree = trees[p.tree];
         const node: TreeNode = {
@@ -101,7 +107,6 @@ export async function rollout(
         histories[p.tree][node.id] = [...p.history, { code: node.code, feedback: node.feedback }];
         created.push({ tree: p.tree, id: node.id });
         counts.sampledTokens += node.completionIds.length;
-        counts.promptTokens += node.promptIds.length;
         counts.candidates++;
       });
     }
