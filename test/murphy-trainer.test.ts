@@ -5,7 +5,11 @@ import * as os from "node:os";
 import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { selectBackend } from "../src/backend";
-import { makeConfig, loadConfig, type Config } from "../src/murphy/config";
+import { CONFIG_FIELDS, makeConfig, loadConfig, type Config } from "../src/murphy/config";
+import { evalTasksOf } from "../src/cli/train";
+import { firstTasks } from "../src/eval/defaults";
+import { loadSplit } from "../src/tasks/load";
+import { TASKS_DIR } from "../src/paths";
 import { train } from "../src/murphy/trainer";
 import { metricInfo } from "../src/murphy/metrics";
 import { loadPolicy } from "../src/model/store";
@@ -126,6 +130,32 @@ test("trainer: MURPHY with one turn and no pruning is exactly GRPO (same metrics
   m.model.dispose();
   assert.deepEqual(stable(m.metrics), stable(g.metrics));
   assert.deepEqual(weightsOf(path.join(murphyOut, "checkpoint")), weightsOf(path.join(grpoOut, "checkpoint")));
+});
+
+test("trainer: optimizer.clipNorm = 0 trains without clipping; eval.every = 0 evaluates after the last step only", async () => {
+  const out = tmp();
+  const result = await run(tinyConfig({ steps: 2, eval: { every: 0, turns: 1 } }, ["optimizer.clipNorm=0"]), out);
+  result.model.dispose();
+  for (const mm of result.metrics) assert.ok(Number.isFinite(mm["grad/norm"]) && Number.isFinite(mm["loss"]));
+  assert.equal(result.metrics[0]["eval/iter1_pass1"], undefined, "no evaluation before the last step");
+  assert.ok(Number.isFinite(result.metrics[1]["eval/iter1_pass1"]), "evaluated after the last step");
+  assert.deepEqual(result.metrics.map((mm) => mm["step/skipped_nonfinite"]), [0, 0]);
+  const start = weightsOf(base.dir);
+  const after = weightsOf(path.join(out, "checkpoint"));
+  assert.ok([...start].some(([k, v]) => v.some((x, i) => x !== after.get(k)![i])), "the unclipped updates were applied");
+  // An empty evaluation set never evaluates, whatever eval.every says.
+  const none = await run(tinyConfig({ steps: 1, eval: { every: 1 } }), tmp(), { evalTasks: [] });
+  none.model.dispose();
+  assert.equal(none.metrics[0]["eval/iter1_pass1"], undefined);
+});
+
+test("murphy train: eval.limit = 0 evaluates the whole split, eval.limit = n the first n tasks", () => {
+  const split = loadSplit(TASKS_DIR, "validation");
+  assert.equal(evalTasksOf(makeConfig({ eval: { limit: 0, split: "validation" } })).length, split.length);
+  assert.deepEqual(evalTasksOf(makeConfig({ eval: { limit: 3, split: "validation" } })).map((t) => t.id), split.slice(0, 3).map((t) => t.id));
+  assert.deepEqual(firstTasks([1, 2, 3], 0), [1, 2, 3]);
+  assert.deepEqual(firstTasks([1, 2, 3], 2), [1, 2]);
+  assert.throws(() => firstTasks([1], -1), /limit must be an integer >= 0, 0 = all \(got -1\)/);
 });
 
 test("trainer: no tensor growth across training steps", async () => {
