@@ -13,6 +13,26 @@ export function sampledTokens(trees: readonly RolloutTree[]): number {
   return total;
 }
 
+/**
+ * Prompt tokens one sampling call prefills: the real (unpadded) tokens of each distinct prompt
+ * among `prompts`, counted once. The sampler (src/model/sample.ts) deduplicates the prompts of a
+ * call and runs each distinct one through the model once, then copies its keys/values to every
+ * row that uses it; so a group of G siblings sampled together costs one prompt, not G. Left
+ * padding to the call's longest prompt is also forwarded but not counted, as in every other
+ * token count of the kit (real tokens only).
+ */
+export function prefillTokens(prompts: readonly (readonly number[])[]): number {
+  const seen = new Set<string>();
+  let total = 0;
+  for (const prompt of prompts) {
+    const key = prompt.join(",");
+    if (seen.has(key)) continue;
+    seen.add(key);
+    total += prompt.length;
+  }
+  return total;
+}
+
 /** Mean completion length of the turn-1 candidates of a set of trees (0 if there are none). */
 export function meanFirstTurnTokens(trees: readonly RolloutTree[]): number {
   let tokens = 0, count = 0;

@@ -27,6 +27,7 @@ export const METRICS = {
   "reward/std": { from: "trees", description: "Population std of r over every candidate sampled this step." },
   "reward/propagated_mean": { from: "trees", description: "Mean propagated reward R (MaRS/MeRS credit) over every candidate." },
   "reward/frac_zero_std": { from: "trees", description: "Fraction of advantage groups (sibling groups by default) whose R span <= the zero-variance tolerance: groups that give GRPO no signal." },
+  "turn{s}/frac_zero_std": { from: "trees", description: "reward/frac_zero_std over the advantage groups of turn-s candidates only (same R, same tolerance; a group's members share one turn under both advantage.group modes): how much of each turn still carries signal. Absent for a turn with no candidates." },
   "turn{s}/solved": { from: "trees", description: "Fraction of this step's tasks solved (some candidate passed all tests) within the first s turns." },
   "turn{s}/pass_rate": { from: "trees", description: "Fraction of the turn-s candidates that passed all tests." },
   "turn{s}/reward_mean": { from: "trees", description: "Mean r of the turn-s candidates." },
@@ -60,7 +61,7 @@ export const METRICS = {
   "step/skipped_nonfinite": { from: "trainer", description: "Number of update epochs of this step skipped because the loss or a gradient was not finite (their weights and optimizer state unchanged)." },
   "step/examples": { from: "trainer", description: "Candidates trained on this step (kept after pruning)." },
   "step": { from: "trainer", description: "1-based step number." },
-  "tokens/prompt_prefill": { from: "trainer", description: "Prompt tokens processed while sampling (prefill), all candidates." },
+  "tokens/prompt_prefill": { from: "trainer", description: "Prompt tokens the sampler prefills: per sampling call, the real (unpadded) tokens of each distinct prompt once, because sample.ts runs a prompt shared by several rows of a call (a sibling group) through the model once and copies its cache (compute.ts prefillTokens). Not the sum of every candidate's prompt; left padding is not counted." },
   "tokens/sampled_turn1_mean": { from: "trainer", description: "Mean completion tokens of a first-turn candidate: with tokens/sampled, what compute matching needs (compute.ts matchedGroupSize)." },
   "eval/iter{k}_pass1": { from: "trainer", description: "Iter-k pass@1 on the eval split (one chain per task), every eval.every steps." },
   "time/eval_s": { from: "trainer", description: "Seconds spent in evaluation this step." },
@@ -87,30 +88,37 @@ export function solvedWithinTurns(trees: readonly RolloutTree[], turns: number):
   return Array.from({ length: turns }, (_, k) => (trees.length ? firstSolved.filter((t) => t <= k + 1).length / trees.length : 0));
 }
 
-/** Fraction of groups (over all trees; sibling groups by default) whose values span at most `tolerance`. */
+/**
+ * Fraction of groups (over all trees; sibling groups by default) whose values span at most
+ * `tolerance`. With `turn`, only the groups whose candidates are of that turn (every group's
+ * members share one turn, under both group modes); NaN when there is no such group.
+ */
 export function fracZeroStdGroups(
   trees: readonly RolloutTree[],
   valuesPerTree: readonly (readonly number[])[],
   tolerance: number,
   mode: GroupMode = "siblings",
+  turn?: number,
 ): number {
   let groups = 0, flat = 0;
   trees.forEach((tree, k) => {
     for (const group of advantageGroups(tree, mode)) {
+      if (turn !== undefined && tree.nodes[group[0]].turn !== turn) continue;
       const values = group.map((id) => valuesPerTree[k][id]);
       groups++;
       if (Math.max(...values) - Math.min(...values) <= tolerance) flat++;
     }
   });
-  return groups ? flat / groups : 0;
+  if (groups === 0) return turn === undefined ? 0 : NaN;
+  return flat / groups;
 }
 
 export interface TreeMetricOptions {
   /** S: per-turn metrics are reported for turns 1..S. */
   turns: number;
-  /** For reward/frac_zero_std (intraPrune.zeroVarianceTolerance). */
+  /** For reward/frac_zero_std and turn{s}/frac_zero_std (intraPrune.zeroVarianceTolerance). */
   zeroVarianceTolerance: number;
-  /** For reward/frac_zero_std: the advantage groups (advantage.group); default "siblings". */
+  /** For the frac_zero_std metrics: the advantage groups (advantage.group); default "siblings". */
   group?: GroupMode;
 }
 
@@ -124,7 +132,8 @@ export function treeMetrics(scored: readonly ScoredTree[], options: TreeMetricOp
   out["reward/mean"] = mean(rewards);
   out["reward/std"] = standardDeviation(rewards, "population");
   out["reward/propagated_mean"] = mean(scored.flatMap((s) => s.propagatedRewards));
-  out["reward/frac_zero_std"] = fracZeroStdGroups(trees, scored.map((s) => s.propagatedRewards), options.zeroVarianceTolerance, options.group);
+  const propagated = scored.map((s) => s.propagatedRewards);
+  out["reward/frac_zero_std"] = fracZeroStdGroups(trees, propagated, options.zeroVarianceTolerance, options.group);
 
   const solved = solvedWithinTurns(trees, options.turns);
   for (let s = 1; s <= options.turns; s++) {
@@ -134,6 +143,7 @@ export function treeMetrics(scored: readonly ScoredTree[], options: TreeMetricOp
     if (atTurn.length) {
       out[`turn${s}/pass_rate`] = atTurn.filter((x) => passed(x.tree, x.node.id)).length / atTurn.length;
       out[`turn${s}/reward_mean`] = mean(atTurn.map((x) => x.node.reward));
+      out[`turn${s}/frac_zero_std`] = fracZeroStdGroups(trees, propagated, options.zeroVarianceTolerance, options.group, s);
     }
     if (s >= 2) {
       const expanded = scored.flatMap((x) => x.tree.nodes.filter((n) => n.turn === s - 1 && n.children.length).map((n) => ({ tree: x.tree, node: n })));

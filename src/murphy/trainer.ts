@@ -33,6 +33,11 @@ export interface TrainRun {
   /** Output folder: config.json, metrics.jsonl, checkpoint/. */
   out: string;
   trainTasks: readonly Task[];
+  /**
+   * Tasks evaluated with Iter-k every `eval.every` steps and after the last step (`eval.every = 0`:
+   * after the last step only). Empty: the run never evaluates (experiment cells evaluate
+   * themselves after training).
+   */
   evalTasks: readonly Task[];
   /** Tasks whose prompts make kl/start's probe set (the first config.eval.probeTasks are used; usually the validation split). */
   probeTasks?: readonly Task[];
@@ -129,7 +134,7 @@ export async function train(run: TrainRun): Promise<TrainResult> {
         updateEpochs: config.loss.updateEpochs,
         microBatchSize: config.microBatchSize,
         temperature: config.sampling.temperature > 0 ? config.sampling.temperature : 1,
-        clipNorm: config.optimizer.clipNorm,
+        clipNorm: config.optimizer.clipNorm > 0 ? config.optimizer.clipNorm : undefined, // 0 = no clipping
         reference,
         measureUpdateKl: true,
         poisonEpoch: run.poisonStep === step ? 0 : undefined,
@@ -161,7 +166,8 @@ export async function train(run: TrainRun): Promise<TrainResult> {
         "time/update_s": (t2 - t1) / 1000,
         ...(drift ? { "time/drift_s": (t3 - t2) / 1000 } : {}),
       };
-      if (config.eval.every > 0 && (step % config.eval.every === 0 || step === config.steps)) {
+      const evalDue = step === config.steps || (config.eval.every > 0 && step % config.eval.every === 0);
+      if (run.evalTasks.length > 0 && evalDue) {
         const evaluation = await evaluateIterK(policy, run.evalTasks, run.runner, {
           ...sampling,
           turns: config.eval.turns,
