@@ -151,7 +151,7 @@ export const CONFIG_FIELDS: readonly ConfigField[] = [
   { path: "eval.probeTasks", rule: integer(0), default: 16, source: "ours",
     doc: "kl/start probe set: this many validation tasks (2 completions each from the starting policy, drift.ts); 0 = no kl/start." },
   { path: "eval.probeEvery", rule: integer(1), default: 5, source: "ours",
-    doc: "Measure kl/start at step 1, every this many steps, and at the end." },
+    doc: "Measure drift (kl/start on the probe set, kl/update on the step's batch) at step 1, every this many steps, and at the end." },
   { path: "microBatchSize", rule: integer(1), default: 16, source: "ours (memory bound)",
     doc: "Completion rows per forward/backward pass (sibling groups share one prompt pass, update.ts); gradients of all micro-batches are summed into one optimizer step per epoch, so this changes memory use, not the update." },
   { path: "checkpointEvery", rule: integer(0), default: 25, source: "ours",

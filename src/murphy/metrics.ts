@@ -52,7 +52,7 @@ export const METRICS = {
   "approx_kl": { from: "loss", description: "Mean k3 estimate of KL(pi_old || pi) over completion tokens: how far the update moved the policy." },
   "kl": { from: "loss", description: "Mean k3 estimate of KL(pi || pi_ref) over completion tokens (only when a reference is used)." },
   "entropy": { from: "loss", description: "Mean policy entropy (nats) over completion tokens." },
-  "kl/update": { from: "trainer", description: "Mean k3 estimate of KL(policy before the step's update || after) per completion token, over all of the step's kept completions: how far one update moved the policy on its own batch. (approx_kl is 0 by construction with one update epoch.)" },
+  "kl/update": { from: "trainer", description: "Mean k3 estimate of KL(policy before the step's update || after) per completion token, over all of the step's kept completions: how far one update moved the policy on its own batch. (approx_kl is 0 by construction with one update epoch.) Measured on drift steps (eval.probeEvery), like kl/start." },
   "kl/start": { from: "trainer", description: "Mean k3 estimate of KL(starting policy || current) per completion token on a fixed probe set of validation prompts (drift.ts), at step 1, every eval.probeEvery steps and at the end: drift on prompts the run does not train on." },
   "optimizer/lr": { from: "trainer", description: "Learning rate used by this step's update (after warm-up, optimizer.warmupSteps)." },
   "step/trained_sequences": { from: "trainer", description: "Completions forwarded with gradient per update epoch (kept ones with a non-zero advantage, or all kept ones when beta > 0)." },
