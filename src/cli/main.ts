@@ -14,6 +14,7 @@ const COMMANDS: Record<string, Command> = {
   eval: { summary: "Iter-k self-correction eval: --checkpoint <dir> --split test --turns 3 [--samples n] [--json]", load: () => import("./eval.js") },
   train: { summary: "GRPO / MURPHY training: --config configs/murphy-mars.json [--set k=v] [--seed s] [--out dir] [--resume]", load: () => import("./train.js") },
   "generate-tasks": { summary: "regenerate the task suite: [--seed s] [--out data/tasks]", load: () => import("./generate-tasks.js") },
+  "compute-match": { summary: "compute-matched GRPO group size from a MURPHY run: --metrics <run>/metrics.jsonl [--min-steps 10] [--json]", load: () => import("./compute-match.js") },
   experiment: { summary: "run an experiment's cells (methods x seeds): <name> [--jobs n] [--only cell|method] [--limit-seeds n] [--json]", load: () => import("./experiment.js") },
   report: { summary: "print an experiment's results and write build/report/<name>/index.html: <name> [--json]", load: () => import("./report.js") },
 };

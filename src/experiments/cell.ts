@@ -109,6 +109,7 @@ export async function runCell(spec: ExperimentSpec, cell: Cell, paths: CellPaths
       tokensSampled: sumOf(metrics, "tokens/sampled"),
       tokensTrained: sumOf(metrics, "tokens/trained"),
       tokensForwardedGrad: sumOf(metrics, "tokens/forwarded_grad"),
+      tokensForwardedNoGrad: sumOf(metrics, "tokens/forwarded_no_grad"),
       trainSeconds: sumOf(metrics, "time/rollout_s") + sumOf(metrics, "time/update_s"),
       evalSeconds,
       wallSeconds: (Date.now() - started) / 1000,
