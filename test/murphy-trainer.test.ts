@@ -10,7 +10,7 @@ import { evalTasksOf } from "../src/cli/train";
 import { firstTasks } from "../src/eval/defaults";
 import { loadSplit } from "../src/tasks/load";
 import { TASKS_DIR } from "../src/paths";
-import { train } from "../src/murphy/trainer";
+import { learningRateAt, train } from "../src/murphy/trainer";
 import { metricInfo } from "../src/murphy/metrics";
 import { loadPolicy } from "../src/model/store";
 import { SandboxPool } from "../src/sandbox/pool";
@@ -71,7 +71,9 @@ test("trainer: the rollouts have reward variance, the update changes the weights
     for (const key of ["reward/mean", "turn1/solved", "turn2/solved", "tokens/sampled", "tokens/forwarded_grad", "tokens/forwarded_no_grad", "step/skipped_nonfinite", "loss"]) {
       assert.ok(Number.isFinite(m[key]), `${key} = ${m[key]}`);
     }
-    assert.ok(m["tokens/forwarded_grad"] > m["tokens/trained"], "forwarded with gradient includes the prompts");
+    if (m["step/trained_sequences"] > 0) assert.ok(m["tokens/forwarded_grad"] > 0, "trained completions were forwarded with gradient");
+    if (m.step === 1) assert.ok(m["kl/update"] >= 0 && Number.isFinite(m["kl/update"]), `kl/update = ${m["kl/update"]}`);
+    assert.equal(m["optimizer/lr"], learningRateAt(tinyConfig(), m.step));
     for (const name of Object.keys(m)) assert.ok(metricInfo(name), `metric "${name}" is documented in src/murphy/metrics.ts`);
   }
   const lines = fs.readFileSync(path.join(out, "metrics.jsonl"), "utf8").trim().split("\n");
@@ -218,3 +220,25 @@ function flatten(obj: Record<string, unknown>, prefix = ""): Record<string, unkn
   }
   return out;
 }
+
+test("learning-rate warm-up is linear over warmupSteps, then constant; 0 means none", () => {
+  const config = makeConfig({ optimizer: { lr: 1e-3, warmupSteps: 4 } });
+  assert.deepEqual([1, 2, 3, 4, 5, 9].map((k) => learningRateAt(config, k)), [2.5e-4, 5e-4, 7.5e-4, 1e-3, 1e-3, 1e-3]);
+  assert.equal(learningRateAt(makeConfig({ optimizer: { lr: 1e-3, warmupSteps: 0 } }), 1), 1e-3);
+});
+
+test("trainer: kl/start on a probe set saved with the run, at step 1, every probeEvery steps and at the end", async () => {
+  const out = tmp();
+  const config = tinyConfig({ steps: 3, eval: { every: 0, probeTasks: 2, probeEvery: 2 } });
+  const result = await run(config, out, { probeTasks: base.tasks });
+  result.model.dispose();
+  assert.deepEqual(result.metrics.map((m) => m["kl/start"] !== undefined), [true, true, true]);
+  assert.deepEqual(result.metrics.map((m) => m["kl/update"] !== undefined), [true, true, true]);
+  const probe = JSON.parse(fs.readFileSync(path.join(out, "probe.json"), "utf8")) as { examples: { taskId: string }[] };
+  assert.deepEqual(probe.examples.map((e) => e.taskId), [base.tasks[0].id, base.tasks[0].id, base.tasks[1].id, base.tasks[1].id]);
+  // The policy moved (lr 3e-3), so it is measurably away from where it started, and KL >= 0.
+  for (const m of result.metrics) assert.ok(m["kl/start"] > 0, `kl/start = ${m["kl/start"]}`);
+  const noProbe = await run(tinyConfig({ steps: 1 }), tmp());
+  noProbe.model.dispose();
+  assert.equal(noProbe.metrics[0]["kl/start"], undefined, "no probe tasks given: no kl/start");
+});

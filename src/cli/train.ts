@@ -48,6 +48,7 @@ export async function main(argv: string[]): Promise<void> {
       out,
       trainTasks: loadSplit(TASKS_DIR, "train"),
       evalTasks: evalTasksOf(config),
+      probeTasks: loadSplit(TASKS_DIR, "validation"),
       runner: pool,
       resume: values.resume,
       meta: { configFile: path.relative(ROOT, path.resolve(values.config)), overrides, backend: backend.name, gitCommit: provenance().gitCommit },

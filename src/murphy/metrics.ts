@@ -40,8 +40,8 @@ export const METRICS = {
   "prune/intra_over_budget_frac": { from: "trees", description: "Fraction of candidates dropped by IntraP's per-group budget B." },
   "tokens/sampled": { from: "trees", description: "Completion tokens sampled this step (all candidates, all turns): the rollout compute that compute-matching equalises." },
   "tokens/trained": { from: "trees", description: "Completion tokens of the kept candidates (tokens with loss mask 1), per update epoch." },
-  "tokens/forwarded_no_grad": { from: "trees", description: "Real (unpadded) prompt+completion tokens forwarded without gradient: old log-probs (if recomputed) and reference log-probs (if beta > 0)." },
-  "tokens/forwarded_grad": { from: "trees", description: "Real (unpadded) prompt+completion tokens forwarded with gradient: kept candidates times update epochs." },
+  "tokens/forwarded_no_grad": { from: "trainer", description: "Real (unpadded) tokens forwarded without gradient: reference log-probs (if beta > 0), the kl/update pass over the step's completions and, on kl/start steps, the probe set. Shared prompts count once (update.ts)." },
+  "tokens/forwarded_grad": { from: "trainer", description: "Real (unpadded) tokens forwarded with gradient, all update epochs: each sibling group's prompt once, plus its trained completions (advantage-0 completions are not forwarded when beta = 0; update.ts)." },
   "loss": { from: "loss", description: "The clipped-surrogate loss (plus beta * KL), as normalised by loss.normalization." },
   "clip/ratio": { from: "loss", description: "Fraction of completion tokens where the ratio clip is active (low or high)." },
   "clip/ratio_low": { from: "loss", description: "Fraction of completion tokens with A < 0 and ratio < 1 - epsLow." },
@@ -52,6 +52,11 @@ export const METRICS = {
   "approx_kl": { from: "loss", description: "Mean k3 estimate of KL(pi_old || pi) over completion tokens: how far the update moved the policy." },
   "kl": { from: "loss", description: "Mean k3 estimate of KL(pi || pi_ref) over completion tokens (only when a reference is used)." },
   "entropy": { from: "loss", description: "Mean policy entropy (nats) over completion tokens." },
+  "kl/update": { from: "trainer", description: "Mean k3 estimate of KL(policy before the step's update || after) per completion token, over all of the step's kept completions: how far one update moved the policy on its own batch. (approx_kl is 0 by construction with one update epoch.) Measured on drift steps (eval.probeEvery), like kl/start." },
+  "kl/start": { from: "trainer", description: "Mean k3 estimate of KL(starting policy || current) per completion token on a fixed probe set of validation prompts (drift.ts), at step 1, every eval.probeEvery steps and at the end: drift on prompts the run does not train on." },
+  "optimizer/lr": { from: "trainer", description: "Learning rate used by this step's update (after warm-up, optimizer.warmupSteps)." },
+  "step/trained_sequences": { from: "trainer", description: "Completions forwarded with gradient per update epoch (kept ones with a non-zero advantage, or all kept ones when beta > 0)." },
+  "time/drift_s": { from: "trainer", description: "Seconds spent measuring kl/start this step." },
   "grad/norm": { from: "trainer", description: "Global gradient norm before clipping (last update epoch)." },
   "step/skipped_nonfinite": { from: "trainer", description: "Number of update epochs of this step skipped because the loss or a gradient was not finite (their weights and optimizer state unchanged)." },
   "step/examples": { from: "trainer", description: "Candidates trained on this step (kept after pruning)." },
@@ -108,23 +113,6 @@ export function fracZeroStdGroups(
   return flat / groups;
 }
 
-export interface ForwardCountOptions {
-  /** mu: passes over the batch with gradient. */
-  updateEpochs: number;
-  /** True if old log-probs are recomputed by a forward pass (not taken from the sampler). */
-  recomputeOld: boolean;
-  /** True if a reference model is forwarded (beta > 0). */
-  reference: boolean;
-}
-
-/** Real prompt+completion tokens the update forwards with and without gradient. */
-export function forwardedTokens(scored: readonly ScoredTree[], options: ForwardCountOptions): { grad: number; noGrad: number } {
-  let perPass = 0;
-  for (const s of scored) for (const id of s.kept) perPass += s.tree.nodes[id].promptIds.length + s.tree.nodes[id].completionIds.length;
-  const noGradPasses = (options.recomputeOld ? 1 : 0) + (options.reference ? 1 : 0);
-  return { grad: perPass * options.updateEpochs, noGrad: perPass * noGradPasses };
-}
-
 export interface TreeMetricOptions {
   /** S: per-turn metrics are reported for turns 1..S. */
   turns: number;
@@ -132,8 +120,6 @@ export interface TreeMetricOptions {
   zeroVarianceTolerance: number;
   /** For the frac_zero_std metrics: the advantage groups (advantage.group); default "siblings". */
   group?: GroupMode;
-  /** For tokens/forwarded_*; omitted: those two are not reported. */
-  forward?: ForwardCountOptions;
 }
 
 /** Every "trees" metric of METRICS for one step's scored trees. */
@@ -177,11 +163,6 @@ export function treeMetrics(scored: readonly ScoredTree[], options: TreeMetricOp
 
   out["tokens/sampled"] = sampledTokens(trees);
   out["tokens/trained"] = scored.reduce((a, s) => a + s.kept.reduce((b, id) => b + s.tree.nodes[id].completionIds.length, 0), 0);
-  if (options.forward) {
-    const f = forwardedTokens(scored, options.forward);
-    out["tokens/forwarded_grad"] = f.grad;
-    out["tokens/forwarded_no_grad"] = f.noGrad;
-  }
   return out;
 }
 
