@@ -101,8 +101,10 @@ test("--set overrides: JSON when it parses, else a string; errors name the overr
   assert.throws(() => loadConfig(file, ["turns"]), /--set turns: expected key.path=value/);
 });
 
-test("combinations: skipExpansion needs InterP on", () => {
+test("combinations: skipExpansion needs InterP on; IntraP needs B >= 2", () => {
   assert.throws(() => makeConfig({ interPrune: { skipExpansion: true } }, [], "x.json"), /config.interPrune.skipExpansion = true needs config.interPrune.enabled = true \(in x.json\)/);
+  assert.throws(() => makeConfig({ intraPrune: { enabled: true, maxPerGroup: 1 } }, [], "x.json"), /config.intraPrune.maxPerGroup must be >= 2 when config.intraPrune.enabled = true \(got 1 in x.json\)/);
+  assert.equal(makeConfig({ intraPrune: { enabled: false, maxPerGroup: 1 } }).intraPrune.maxPerGroup, 1);
   assert.equal(makeConfig({ interPrune: { enabled: true, skipExpansion: true } }).interPrune.skipExpansion, true);
 });
 
