@@ -13,6 +13,7 @@ const COMMANDS: Record<string, Command> = {
   pretrain: { summary: "train the base policy (resumable), evaluate it, write its model card", load: () => import("./pretrain.js") },
   eval: { summary: "Iter-k self-correction eval: --checkpoint <dir> --split test --turns 3 [--samples n] [--json]", load: () => import("./eval.js") },
   rollouts: { summary: "sample rollout trees of a few tasks and save them as JSONL: --out <file> [--config c] [--split s] [--limit n] [--seed s]", load: () => import("./rollouts.js") },
+  explorer: { summary: "build the pruning explorer page from recorded rollout trees: [batch.jsonl ...] [--out file.html]", load: () => import("./explorer.js") },
   train: { summary: "GRPO / MURPHY training: --config configs/murphy-mars.json [--set k=v] [--seed s] [--out dir] [--resume]", load: () => import("./train.js") },
   "generate-tasks": { summary: "regenerate the task suite: [--seed s] [--out data/tasks]", load: () => import("./generate-tasks.js") },
   experiment: { summary: "run an experiment's cells (methods x seeds): <name> [--jobs n] [--only cell|method] [--limit-seeds n] [--json]", load: () => import("./experiment.js") },
