@@ -9,6 +9,7 @@ import * as path from "node:path";
 import assert from "node:assert/strict";
 import { barChart, lineChart, withAlpha } from "../src/viz/figure";
 import { hoverEscape, treeFigure, treeLayout, wrapLines } from "../src/viz/tree";
+import { logprobChangeFigure } from "../src/viz/update";
 import { figureHtml, figureRowHtml, plotlyBundleHtml, scriptJson, tableHtml } from "../src/viz/html";
 import { mostVariedTree, nodeRows, rewardSpread } from "../src/notebook/trees";
 import { tokenSavings } from "../src/murphy/compute";
@@ -105,4 +106,17 @@ test("executedNotebookLinks: one link per executed HTML, titled by the notebook'
   assert.deepEqual(executedNotebookLinks(path.join(dir, "missing"), dir), []);
   assert.throws(() => notebookTitle("{", "x.ipynb"), /x\.ipynb: not valid JSON/);
   fs.rmSync(dir, { recursive: true, force: true });
+});
+
+test("logprobChangeFigure: after - before against A, one trace per sign of A", () => {
+  const fig = logprobChangeFigure([
+    { advantage: 1.5, before: -2, after: -1.9, label: "a" },
+    { advantage: -0.5, before: -1, after: -1.25, label: "b" },
+    { advantage: 0.5, before: -3, after: -3, label: "c" },
+  ]);
+  assert.deepEqual(fig.data.map((t) => t.name), ["A > 0 (pushed up): 2", "A < 0 (pushed down): 1"]);
+  assert.deepEqual(fig.data[0].x, [1.5, 0.5]);
+  assert.ok(Math.abs((fig.data[0].y as number[])[0] - 0.1) < 1e-12);
+  assert.deepEqual(fig.data[0].text, ["a", "c"]);
+  assert.deepEqual(fig.data[1].y, [-0.25]);
 });

@@ -23,6 +23,7 @@ const EXPECTED = [
   "03-rollout-tree",
   "04-credit-assignment",
   "05-pruning",
+  "05b-loss-and-update",
   "06-reproduce",
   "07-train-live",
 ];
@@ -53,7 +54,7 @@ function notebookJson(cells: string[]): string {
   });
 }
 
-test("the eight notebooks are committed, on the kit's kernel, without outputs or execution counts", () => {
+test("the nine notebooks are committed, on the kit's kernel, without outputs or execution counts", () => {
   const names = fs.readdirSync(NOTEBOOKS_DIR).filter((f) => f.endsWith(".ipynb")).map((f) => f.replace(/\.ipynb$/, "")).sort();
   assert.deepEqual(names, EXPECTED);
   for (const name of names) {
