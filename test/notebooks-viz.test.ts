@@ -84,12 +84,13 @@ test("tree helpers: reward spread, the most varied tree, rows, tokens saved by p
   const flat = toyTree([{ reward: 0 }, { reward: 0 }]);
   assert.equal(mostVariedTree([flat, tree, flat]), 1);
   assert.deepEqual(nodeRows(tree, { R: [1, 0.5, 1, 0] })[0], { node: 0, parent: "task", turn: 1, outcome: "wrong_answer", r: 0, tokens: 3, R: 1 });
-  // IntraP with B = 1 keeps one of each group: groups {0, 1} (R = 1, 0.5) and {2, 3} (1, 0); each
-  // toy candidate has 3 tokens, so 6 of 12 sampled tokens are trained.
+  // IntraP with B = 2 on one group R = (.5, .5, 1): mean 2/3, the positive 2 and the first of the
+  // tied negatives, 0, are kept; each toy candidate has 3 tokens, so 6 of 9 sampled tokens are trained.
+  const group = toyTree([{ reward: 0.5 }, { reward: 0.5 }, { reward: 1 }]);
   const config = defaultConfig();
-  const scored = scoreTree(tree, { ...config, intraPrune: { enabled: true, maxPerGroup: 1, zeroVarianceTolerance: 1e-6 } });
+  const scored = scoreTree(group, { ...config, intraPrune: { enabled: true, maxPerGroup: 2, zeroVarianceTolerance: 1e-6 } });
   assert.deepEqual(scored.kept, [0, 2]);
-  assert.deepEqual(tokenSavings([scored]), { candidates: 4, kept: 2, sampledTokens: 12, trainedTokens: 6, savedFraction: 0.5 });
+  assert.deepEqual(tokenSavings([scored]), { candidates: 3, kept: 2, sampledTokens: 9, trainedTokens: 6, savedFraction: 1 / 3 });
 });
 
 test("executedNotebookLinks: one link per executed HTML, titled by the notebook's first heading", () => {
