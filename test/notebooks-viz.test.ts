@@ -90,7 +90,7 @@ test("tree helpers: reward spread, the most varied tree, rows, tokens saved by p
   const config = defaultConfig();
   const scored = scoreTree(group, { ...config, intraPrune: { enabled: true, maxPerGroup: 2, zeroVarianceTolerance: 1e-6 } });
   assert.deepEqual(scored.kept, [0, 2]);
-  assert.deepEqual(tokenSavings([scored]), { candidates: 3, kept: 2, sampledTokens: 9, trainedTokens: 6, savedFraction: 1 / 3 });
+  assert.deepEqual(tokenSavings([scored]), { candidates: 3, kept: 2, sampledTokens: 9, trainedTokens: 6, savedFraction: 1 - 6 / 9 });
 });
 
 test("executedNotebookLinks: one link per executed HTML, titled by the notebook's first heading", () => {
