@@ -92,6 +92,32 @@ test("programs that do not compile are syntax_error on every test", async () => 
   assert.match(long.tests[0].error?.message ?? "", /longer than 100000 characters/);
 });
 
+test("a syntax error describes the model's program, never the sandbox's wrapper", async () => {
+  // The wrapper closes with ")" and "}": an unfinished program used to be reported as
+  // "Unexpected token '}'" although it has no "}". Parsed alone, it simply ends too early.
+  const expected: [string, string][] = [
+    ["(x => x", "Unexpected end of input"],
+    ["(x) => (x", "Unexpected end of input"],
+    ["x => { return x", "Unexpected end of input"],
+    ["x => x +", "Unexpected end of input"],
+    ["x =>", "Unexpected end of input"],
+    ["(x) => x.map((y) => y * 2", "missing ) after argument list"],
+    ["x => x); (y => y", "Unexpected token ')'"],
+    ["x => x; f()", "Unexpected token ';'"],
+  ];
+  for (const [code, message] of expected) {
+    const result = await pool.run(code, scale);
+    assert.equal(result.outcome, "syntax_error", code);
+    assert.equal(result.tests[0].error?.message, message, code);
+  }
+  // Whatever the message, a token it names is one of the program's own.
+  for (const code of ["(a, b) => [a, b", "x => ({ a: x ", "function (x) { return x", "x => x ? 1", "x => `${x}"]) {
+    const message = (await pool.run(code, scale)).tests[0].error?.message ?? "";
+    const token = /Unexpected token '(.+)'/.exec(message)?.[1];
+    assert.ok(token === undefined || code.includes(token), `${code}: ${message}`);
+  }
+});
+
 test("surrounding whitespace, comments and parentheses are fine", async () => {
   for (const code of [
     "\n  (xs, k) => xs.map(x => x * k)\n\n",
