@@ -2,8 +2,8 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
+import { tempDir } from "./helpers/temp";
 
 const ROOT = path.join(__dirname, "..");
 function murphy(...args: string[]) {
@@ -35,7 +35,7 @@ test("murphy run --task: reward, worst outcome and feedback as the last JSON lin
 });
 
 test("murphy run --tests: a user's own tests file, and clear errors for a bad one", () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "murphy-cli-"));
+  const dir = tempDir("murphy-cli-");
   const file = path.join(dir, "tests.json");
   fs.writeFileSync(file, JSON.stringify({ entry: "(a, b)", tests: [{ input: [1, 2], expected: 3 }, { input: [2, 2], expected: 4 }] }));
   const half = JSON.parse(murphy("run", "--tests", file, "--code", "(a, b) => a * b", "--json").last);

@@ -1,14 +1,14 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import { CONFIG_FIELDS, defaultConfig, describeConfigFields, loadConfig, makeConfig, parseOverride } from "../src/murphy/config";
 import { expectedCandidatesPerTree, matchedGroupSize, meanFirstTurnTokens, sampledTokens } from "../src/murphy/compute";
 import { toyTree } from "../src/murphy/toy-tree";
 import { writeFileAtomic } from "../src/util/files";
+import { tempDir } from "./helpers/temp";
 
-const dir = fs.mkdtempSync(path.join(os.tmpdir(), "murphy-config-"));
+const dir = tempDir("murphy-config-");
 function configFile(name: string, content: unknown): string {
   const file = path.join(dir, name);
   writeFileAtomic(file, typeof content === "string" ? content : JSON.stringify(content));

@@ -4,7 +4,6 @@
  */
 import { test } from "node:test";
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import assert from "node:assert/strict";
 import { barChart, lineChart, withAlpha } from "../src/viz/figure";
@@ -17,6 +16,7 @@ import { toyTree } from "../src/murphy/toy-tree";
 import { scoreTree } from "../src/murphy/pipeline";
 import { defaultConfig } from "../src/murphy/config";
 import { executedNotebookLinks, notebookTitle } from "../src/notebook/executed";
+import { tempDir } from "./helpers/temp";
 
 // Task -> [0 (r=0) -> [2 (r=1), 3 (r=0)], 1 (r=0.5)]; ids breadth-first.
 const tree = toyTree([{ reward: 0, children: [{ reward: 1 }, { reward: 0 }] }, { reward: 0.5 }]);
@@ -94,7 +94,7 @@ test("tree helpers: reward spread, the most varied tree, rows, tokens saved by p
 });
 
 test("executedNotebookLinks: one link per executed HTML, titled by the notebook's first heading", () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "murphy-executed-"));
+  const dir = tempDir("murphy-executed-");
   const nb = (heading: string) => JSON.stringify({ cells: [{ cell_type: "code", source: "# not a heading" }, { cell_type: "markdown", source: ["intro\n", `# ${heading}\n`, "text"] }] });
   fs.mkdirSync(path.join(dir, "notebooks"));
   fs.writeFileSync(path.join(dir, "notebooks", "01-b.ipynb"), nb("01 · Second"));

@@ -11,9 +11,9 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import { ROOT } from "../src/paths";
+import { tempDir } from "./helpers/temp";
 
 const NOTEBOOKS_DIR = path.join(ROOT, "notebooks");
 const EXPECTED = [
@@ -86,7 +86,7 @@ const HAS_NBCLIENT = spawnSync("/usr/bin/python3", ["-c", "import nbclient, nbco
 
 test("the runner passes a good notebook and fails a bad cell and a late timer error, without touching the notebooks", { timeout: 180_000 }, (t) => {
   if (!HAS_NBCLIENT) return t.skip("/usr/bin/python3 lacks nbclient/nbconvert (apt-get install python3-nbclient jupyter-nbconvert; scripts/setup.sh does it)");
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "murphy-nb-runner-"));
+  const dir = tempDir("murphy-nb-runner-");
   const out = path.join(dir, "out");
   const files = {
     good: notebookJson(['const x: number = 6 * 7;\nconsole.log("answer", x);', 'console.error("a warning on stderr is not an error");']),
