@@ -48,3 +48,31 @@ test("murphy run --tests: a user's own tests file, and clear errors for a bad on
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /tests\.json: field "entry" must be a parameter list such as "\(xs, k\)"/);
 });
+
+test("murphy eval --limit: Iter-k pass@1 as the last JSON line, every attempt written, usage errors exit 2", { timeout: 180_000 }, () => {
+  const dir = tempDir("murphy-cli-eval-");
+  const out = path.join(dir, "eval.jsonl");
+  const r = murphy("eval", "--split", "test", "--turns", "2", "--limit", "4", "--temperature", "1", "--seed", "3", "--out", out, "--json");
+  assert.equal(r.code, 0, r.stderr);
+  const summary = JSON.parse(r.last);
+  assert.equal(summary.tasks, 4);
+  assert.equal(summary.turns, 2);
+  assert.equal(summary.seed, 3);
+  assert.equal(summary.iter_pass1.length, 2);
+  const [iter1, iter2] = summary.iter_pass1 as number[];
+  assert.ok(0 <= iter1 && iter1 <= iter2 && iter2 <= 1, `Iter-k is cumulative: ${iter1}, ${iter2}`);
+  // One chain per task: every task makes a first attempt; only those not solved at turn 1 a second.
+  const records = fs.readFileSync(out, "utf8").trim().split("\n").map((line) => JSON.parse(line));
+  assert.equal(records.length, summary.attempts);
+  assert.equal(records.filter((x) => x.turn === 1).length, 4);
+  assert.equal(records.filter((x) => x.turn === 2).length, Math.round(4 * (1 - iter1)));
+  assert.equal(records.filter((x) => x.solved).length, Math.round(4 * iter2));
+  assert.deepEqual(JSON.parse(fs.readFileSync(path.join(dir, "eval.config.json"), "utf8")).iter_pass1, summary.iter_pass1);
+
+  const badSplit = murphy("eval", "--split", "dev");
+  assert.equal(badSplit.code, 2);
+  assert.match(badSplit.stderr, /--split must be train, validation or test \(got "dev"\)/);
+  const badTurns = murphy("eval", "--turns", "0");
+  assert.equal(badTurns.code, 2);
+  assert.match(badTurns.stderr, /--turns must be an integer >= 1 \(got "0"\)/);
+});
