@@ -1,22 +1,13 @@
 /**
- * The plot specs (src/viz), the notebook's HTML builders (src/notebook/display.ts, table.ts) and the
- * tree helpers (src/notebook/trees.ts), as pure functions: golden values worked out by hand.
+ * The plot specs and HTML builders of src/viz, as pure functions: golden values worked out by hand.
  */
 import { test } from "node:test";
-import * as fs from "node:fs";
-import * as path from "node:path";
 import assert from "node:assert/strict";
 import { barChart, lineChart, withAlpha } from "../src/viz/figure";
 import { hoverEscape, treeFigure, treeLayout, wrapLines } from "../src/viz/tree";
 import { logprobChangeFigure } from "../src/viz/update";
 import { figureHtml, figureRowHtml, plotlyBundleHtml, scriptJson, tableHtml } from "../src/viz/html";
-import { mostVariedTree, nodeRows, rewardSpread } from "../src/notebook/trees";
-import { tokenSavings } from "../src/murphy/compute";
 import { toyTree } from "../src/murphy/toy-tree";
-import { scoreTree } from "../src/murphy/pipeline";
-import { defaultConfig } from "../src/murphy/config";
-import { executedNotebookLinks, notebookTitle } from "../src/notebook/executed";
-import { tempDir } from "./helpers/temp";
 
 // Task -> [0 (r=0) -> [2 (r=1), 3 (r=0)], 1 (r=0.5)]; ids breadth-first.
 const tree = toyTree([{ reward: 0, children: [{ reward: 1 }, { reward: 0 }] }, { reward: 0.5 }]);
@@ -76,37 +67,6 @@ test("tableHtml: arquero table, strings escaped once, limit noted, unknown colum
   assert.match(html, /0\.12/);
   assert.match(html, /1 more rows not shown/);
   assert.throws(() => tableHtml([{ a: 1 }], { columns: ["b"] }), /row 0 has no column "b"/);
-});
-
-test("tree helpers: reward spread, the most varied tree, rows, tokens saved by pruning", () => {
-  // Rewards 0, 0.5, 1, 0: mean 0.375, population variance (0.140625 + 0.015625 + 0.390625 + 0.140625) / 4 = 0.171875.
-  assert.ok(Math.abs(rewardSpread(tree) - Math.sqrt(0.171875)) < 1e-12);
-  const flat = toyTree([{ reward: 0 }, { reward: 0 }]);
-  assert.equal(mostVariedTree([flat, tree, flat]), 1);
-  assert.deepEqual(nodeRows(tree, { R: [1, 0.5, 1, 0] })[0], { node: 0, parent: "task", turn: 1, outcome: "wrong_answer", r: 0, tokens: 3, R: 1 });
-  // IntraP with B = 2 on one group R = (.5, .5, 1): mean 2/3, the positive 2 and the first of the
-  // tied negatives, 0, are kept; each toy candidate has 3 tokens, so 6 of 9 sampled tokens are trained.
-  const group = toyTree([{ reward: 0.5 }, { reward: 0.5 }, { reward: 1 }]);
-  const config = defaultConfig();
-  const scored = scoreTree(group, { ...config, intraPrune: { enabled: true, maxPerGroup: 2, zeroVarianceTolerance: 1e-6 } });
-  assert.deepEqual(scored.kept, [0, 2]);
-  assert.deepEqual(tokenSavings([scored]), { candidates: 3, kept: 2, sampledTokens: 9, trainedTokens: 6, savedFraction: 1 - 6 / 9 });
-});
-
-test("executedNotebookLinks: one link per executed HTML, titled by the notebook's first heading", () => {
-  const dir = tempDir("murphy-executed-");
-  const nb = (heading: string) => JSON.stringify({ cells: [{ cell_type: "code", source: "# not a heading" }, { cell_type: "markdown", source: ["intro\n", `# ${heading}\n`, "text"] }] });
-  fs.mkdirSync(path.join(dir, "notebooks"));
-  fs.writeFileSync(path.join(dir, "notebooks", "01-b.ipynb"), nb("01 · Second"));
-  fs.writeFileSync(path.join(dir, "notebooks", "01-b.html"), "<html></html>");
-  fs.writeFileSync(path.join(dir, "notebooks", "00-a.html"), "<html></html>");
-  assert.deepEqual(executedNotebookLinks(path.join(dir, "notebooks"), path.join(dir, "report")), [
-    { title: "00-a", href: "../notebooks/00-a.html" },
-    { title: "01 · Second", href: "../notebooks/01-b.html" },
-  ]);
-  assert.deepEqual(executedNotebookLinks(path.join(dir, "missing"), dir), []);
-  assert.throws(() => notebookTitle("{", "x.ipynb"), /x\.ipynb: not valid JSON/);
-  fs.rmSync(dir, { recursive: true, force: true });
 });
 
 test("logprobChangeFigure: after - before against A, one trace per sign of A", () => {
