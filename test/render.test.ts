@@ -90,13 +90,17 @@ function checkPage(t: { skip(message: string): void }, file: string, sources: re
   if (!CHROMIUM) return t.skip("chromium is not installed (apt-get install chromium; scripts/setup.sh does it)");
   if (!fs.existsSync(file)) return t.skip(`${path.relative(process.cwd(), file)} is not built yet (npm run notebooks / npm start build it)`);
   checkFresh(file, sources, rebuild);
-  const expected = figuresInSource(fs.readFileSync(file, "utf8"));
+  const source = fs.readFileSync(file, "utf8");
+  const expected = figuresInSource(source);
   assert.ok(expected > 0, `${file} has no figures`);
   const png = path.join(BUILD_DIR, "render", `${path.basename(path.dirname(file))}-${path.basename(file, ".html")}.png`);
   const dom = render(file, screenshot ? png : undefined);
   const { figures, drawn, mainSvgs } = drawnFigures(dom);
   assert.equal(figures, expected, `figure divs in the rendered page of ${file}`);
   assert.equal(drawn, expected, `figures plotly drew in ${file} (${mainSvgs} main-svg elements)`);
+  // A page with the pruning explorer inline (notebook 05): it mounted, scored and drew its trees.
+  const explorers = (source.match(/MurphyExplorer\.mount\(/g) ?? []).length;
+  assert.equal((dom.match(/class="murphy-explorer"[^>]*data-renders="[1-9]/g) ?? []).length, explorers, `pruning explorers that drew in ${file}`);
 }
 
 test("newestFile finds the latest change under folders; a page older than it is stale", () => {
