@@ -76,3 +76,17 @@ test("murphy eval --limit: Iter-k pass@1 as the last JSON line, every attempt wr
   assert.equal(badTurns.code, 2);
   assert.match(badTurns.stderr, /--turns must be an integer >= 1 \(got "0"\)/);
 });
+
+test("murphy explorer builds the pruning explorer page from a batch file; a missing file is an error", () => {
+  const dir = tempDir("murphy-cli-explorer-");
+  const batch = path.join(ROOT, "data", "rollouts", "base-validation-s1.jsonl");
+  const out = path.join(dir, "explorer.html");
+  const r = murphy("explorer", batch, "--out", out);
+  assert.equal(r.code, 0, r.stderr);
+  const html = fs.readFileSync(out, "utf8");
+  assert.match(html, /MurphyExplorer\.mount\(/);
+  assert.ok(html.includes("validation-00007"), "the batch's trees are embedded");
+  const missing = murphy("explorer", path.join(dir, "nope.jsonl"), "--out", out);
+  assert.equal(missing.code, 1);
+  assert.match(missing.stderr, /nope\.jsonl not found/);
+});
