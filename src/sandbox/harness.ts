@@ -79,8 +79,6 @@ const getOwnPropertyDescriptor = Object.getOwnPropertyDescriptor;
 const freeze = Object.freeze;
 const isArray = Array.isArray;
 const FunctionConstructor = Function;
-const SyntaxErrorConstructor = SyntaxError;
-const indirectEval = eval;
 const uncurry = (method) => apply(Function.prototype.bind, Function.prototype.call, [method]);
 const charCodeAt = uncurry(String.prototype.charCodeAt);
 const stringSlice = uncurry(String.prototype.slice);
@@ -202,25 +200,6 @@ function checkSingleExpression(code) {
   new FunctionConstructor("return [\n" + code + "\n]");
 }
 
-// A compile error must describe the model's program, not the wrapper: "return (\n" + code +
-// "\n)" inside the Function constructor's "{ ... }" makes an unfinished program fail at the
-// wrapper's ")" or "}" (e.g. "Unexpected token '}'" for a program with no "}"). So the error
-// reported is that of the program parsed alone, as the script "throw 0;\n0,\n" + code: nothing
-// follows the program, so an unfinished one ends the input ("Unexpected end of input"), and the
-// leading "0," puts the program in expression position without being a token an error could
-// name. A script is parsed whole before it runs, and if it parses "throw 0" runs first, so no
-// part of the program runs here (and the realm is frozen, so no declaration can be added to it).
-// Parsed alone a program may still be valid (e.g. "x => x; f()", a statement list): then the
-// wrapped compile's error, which names the program's own ";", is the one to report.
-function programSyntaxError(code, wrappedError) {
-  try {
-    apply(indirectEval, undefined, ["throw 0;\n0,\n" + code]);
-  } catch (error) {
-    if (error instanceof SyntaxErrorConstructor) return error;
-  }
-  return wrappedError;
-}
-
 function copyValue(value) {
   if (!isArray(value)) return value;
   const copy = [];
@@ -248,7 +227,7 @@ function entry(code, inputs) {
     try {
       evaluate = compile(code);
     } catch (error) {
-      const described = describeThrown(programSyntaxError(code, error));
+      const described = describeThrown(error);
       writeAll("S", n, described[0], described[1]);
       return;
     }
@@ -265,7 +244,7 @@ function entry(code, inputs) {
       try {
         checkSingleExpression(code);
       } catch (error) {
-        const described = describeThrown(programSyntaxError(code, error));
+        const described = describeThrown(error);
         writeAll("S", n, described[0], described[1]);
         return;
       }
