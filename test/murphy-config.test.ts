@@ -1,14 +1,12 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import { CONFIG_FIELDS, defaultConfig, describeConfigFields, loadConfig, makeConfig, parseOverride } from "../src/murphy/config";
-import { expectedCandidatesPerTree, matchedGroupSize, meanFirstTurnTokens, sampledTokens } from "../src/murphy/compute";
-import { toyTree } from "../src/murphy/toy-tree";
 import { writeFileAtomic } from "../src/util/files";
+import { tempDir } from "./helpers/temp";
 
-const dir = fs.mkdtempSync(path.join(os.tmpdir(), "murphy-config-"));
+const dir = tempDir("murphy-config-");
 function configFile(name: string, content: unknown): string {
   const file = path.join(dir, name);
   writeFileAtomic(file, typeof content === "string" ? content : JSON.stringify(content));
@@ -101,8 +99,10 @@ test("--set overrides: JSON when it parses, else a string; errors name the overr
   assert.throws(() => loadConfig(file, ["turns"]), /--set turns: expected key.path=value/);
 });
 
-test("combinations: skipExpansion needs InterP on", () => {
+test("combinations: skipExpansion needs InterP on; IntraP needs B >= 2", () => {
   assert.throws(() => makeConfig({ interPrune: { skipExpansion: true } }, [], "x.json"), /config.interPrune.skipExpansion = true needs config.interPrune.enabled = true \(in x.json\)/);
+  assert.throws(() => makeConfig({ intraPrune: { enabled: true, maxPerGroup: 1 } }, [], "x.json"), /config.intraPrune.maxPerGroup must be >= 2 when config.intraPrune.enabled = true \(got 1 in x.json\)/);
+  assert.equal(makeConfig({ intraPrune: { enabled: false, maxPerGroup: 1 } }).intraPrune.maxPerGroup, 1);
   assert.equal(makeConfig({ interPrune: { enabled: true, skipExpansion: true } }).interPrune.skipExpansion, true);
 });
 
@@ -127,30 +127,4 @@ test("presets load and say what they are", () => {
     assert.ok(loaded[p].intraPrune.enabled && loaded[p].interPrune.enabled, `${p} prunes both ways`);
     assert.equal(loaded[p].credit.strategy, p.includes("mars") ? "mars" : "mers");
   }
-});
-
-test("matchedGroupSize: GRPO samples per task so its tokens per step match MURPHY's", () => {
-  // MURPHY sampled 3840 tokens per step over 8 tasks; a first attempt is 40 tokens on average.
-  // GRPO needs 3840 / (8 * 40) = 12 samples per task.
-  assert.equal(matchedGroupSize({ murphyTokensPerStep: 3840, meanFirstTurnTokens: 40, tasksPerStep: 8 }), 12);
-  // 4000 / 320 = 12.5 rounds to 13 (nearest; .5 up); 3900 / 320 = 12.19 rounds to 12.
-  assert.equal(matchedGroupSize({ murphyTokensPerStep: 4000, meanFirstTurnTokens: 40, tasksPerStep: 8 }), 13);
-  assert.equal(matchedGroupSize({ murphyTokensPerStep: 3900, meanFirstTurnTokens: 40, tasksPerStep: 8 }), 12);
-  assert.equal(matchedGroupSize({ murphyTokensPerStep: 100, meanFirstTurnTokens: 40, tasksPerStep: 8 }), 2, "at least 2");
-  assert.throws(() => matchedGroupSize({ murphyTokensPerStep: 100, meanFirstTurnTokens: 0, tasksPerStep: 8 }), /meanFirstTurnTokens must be a number > 0 \(got 0\)/);
-  // Planning estimate: G + G * p * G_s + G * (p * G_s)^2 ...
-  assert.equal(expectedCandidatesPerTree({ groupSize: 4, childrenPerFailed: 4, turns: 2, failRate: 0.5 }), 4 + 4 * 0.5 * 4);
-  assert.equal(expectedCandidatesPerTree({ groupSize: 4, childrenPerFailed: 2, turns: 3, failRate: 0.5 }), 4 + 4 + 4);
-  assert.equal(expectedCandidatesPerTree({ groupSize: 4, childrenPerFailed: 4, turns: 1, failRate: 1 }), 4);
-});
-
-test("sampled-token counts come from the trees", () => {
-  const trees = [
-    toyTree([{ reward: 0, tokens: 10, children: [{ reward: 1, tokens: 6 }, { reward: 0, tokens: 8 }] }, { reward: 1, tokens: 20 }]),
-    toyTree([{ reward: 1, tokens: 30 }]),
-  ];
-  assert.equal(sampledTokens(trees), 10 + 6 + 8 + 20 + 30);
-  assert.equal(meanFirstTurnTokens(trees), (10 + 20 + 30) / 3);
-  const murphyTokensPerStep = sampledTokens(trees);
-  assert.equal(matchedGroupSize({ murphyTokensPerStep, meanFirstTurnTokens: meanFirstTurnTokens(trees), tasksPerStep: 2 }), 2);
 });

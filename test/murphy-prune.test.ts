@@ -57,7 +57,7 @@ test("IntraP budget: largest |A|, balanced ceil(B/2) positive / floor(B/2) negat
   assert.deepEqual(balancedLargestAdvantages(members, 4), [3, 0, 4, 1]);
   assert.deepEqual(balancedLargestAdvantages(members, 3), [3, 0, 4], "the odd slot goes to the positive side");
   assert.deepEqual(balancedLargestAdvantages(members, 5), [3, 0, 4, 1, 2], "then zeros, lowest id first");
-  assert.deepEqual(balancedLargestAdvantages(members, 1), [3]);
+  assert.throws(() => balancedLargestAdvantages(members, 1), /maxPerGroup must be an integer >= 2 \(got 1\): with B = 1 only a positive advantage is ever kept/);
   assert.deepEqual(balancedLargestAdvantages(members, 6), [0, 1, 2, 3, 4, 5], "within budget: all, in order");
   // One positive, four tied negatives: the positive side's spare slot goes to negatives, ties by id.
   const lopsided = [0.8, -0.2, -0.2, -0.2, -0.2].map((advantage, id) => ({ id, advantage }));
@@ -103,7 +103,7 @@ function options(over: "full-group" | "kept", intra: boolean, inter: boolean): S
   return {
     credit: mars,
     advantage: { scale: "none", eps: 0, std: "population", over },
-    intraPrune: { enabled: intra, zeroVarianceTolerance: 1e-6, maxPerGroup: 1 },
+    intraPrune: { enabled: intra, zeroVarianceTolerance: 1e-6, maxPerGroup: 2 },
     interPrune: { enabled: inter, maxSubtrees: 2 },
   };
 }
@@ -112,16 +112,34 @@ test("scoreTree: InterP, then full-group advantages, then IntraP; reasons compos
   const scored = scoreTree(tree, options("full-group", true, true));
   assert.deepEqual(scored.propagatedRewards, R);
   // Turn-1 group R = (1, 0, .5, 1): mean .625, A = (.375, -.625, -.125, .375).
-  // B = 1: one slot, the positive side's; the tie between a (0) and d (3) goes to a.
-  // Group {x, y} = (1, 0): A = (.5, -.5) -> keep x. Group {z, w}: dropped by InterP first.
-  // Group {u, v} = (.5, 0): A = (.25, -.25) -> keep u. Group {p, q}: dropped by InterP.
-  const expected: PruneReason[] = [K, OVER, OVER, OVER, K, OVER, INTER, INTER, K, OVER, INTER, INTER];
+  // B = 2: one positive (the tie between a (0) and d (3) goes to a) and one negative (b, -.625).
+  // Groups {x, y} = (1, 0) and {u, v} = (.5, 0) fit the budget. {z, w} and {p, q}: dropped by InterP.
+  const expected: PruneReason[] = [K, K, OVER, OVER, K, K, INTER, INTER, K, K, INTER, INTER];
   assert.deepEqual(scored.reasons, expected);
-  assert.deepEqual(scored.kept, [0, 4, 8]);
+  assert.deepEqual(scored.kept, [0, 1, 4, 5, 8, 9]);
   assert.deepEqual(scored.fullGroupAdvantages.slice(0, 4), [0.375, -0.625, -0.125, 0.375]);
-  assert.deepEqual([scored.advantages[0], scored.advantages[4], scored.advantages[8]], [0.375, 0.5, 0.25]);
+  assert.deepEqual(scored.kept.map((id) => scored.advantages[id]), [0.375, -0.625, 0.5, -0.5, 0.25, -0.25]);
   assert.ok(scored.advantages.every((a, id) => scored.kept.includes(id) || Number.isNaN(a)), "dropped nodes carry NaN");
-  assert.deepEqual(countReasons(scored.reasons), { kept: 3, "inter:subtree-dropped": 4, "intra:zero-variance-group": 0, "intra:over-budget": 5 });
+  assert.deepEqual(countReasons(scored.reasons), { kept: 6, "inter:subtree-dropped": 4, "intra:zero-variance-group": 0, "intra:over-budget": 2 });
+});
+
+test("IntraP refuses B = 1 (unbalanced; zero advantages with over = kept)", () => {
+  const one = { ...options("kept", true, false), intraPrune: { enabled: true, zeroVarianceTolerance: 1e-6, maxPerGroup: 1 } };
+  assert.throws(() => scoreTree(tree, one), /intraPrune.maxPerGroup must be an integer >= 2 \(got 1\)/);
+  // Switched off, B is not used and may stay 1.
+  assert.doesNotThrow(() => scoreTree(tree, { ...one, intraPrune: { ...one.intraPrune, enabled: false } }));
+});
+
+test("with group = turn, InterP's dropped repairs leave the pooled group before its advantages", () => {
+  const base = options("full-group", false, true);
+  const scored = scoreTree(tree, { ...base, advantage: { ...base.advantage, group: "turn" }, interPrune: { enabled: true, maxSubtrees: 1 } });
+  // K = 1 keeps a's subtree only: turn 2 pools x (1) and y (0) alone, mean .5 (not .25 over all six).
+  assert.deepEqual(scored.kept, [0, 1, 2, 3, 4, 5]);
+  assert.deepEqual([scored.advantages[4], scored.advantages[5]], [0.5, -0.5]);
+  assert.deepEqual(scored.fullGroupAdvantages.slice(6).map(Number.isNaN), [true, true, true, true, true, true]);
+  // Siblings: the same kept nodes and advantages, dropped groups being whole groups.
+  const siblings = scoreTree(tree, { ...base, interPrune: { enabled: true, maxSubtrees: 1 } });
+  assert.deepEqual(siblings.kept.map((id) => siblings.advantages[id]), scored.kept.map((id) => scored.advantages[id]));
 });
 
 test("scoreTree with IntraP only: zero-variance groups go, and over = kept renormalises", () => {
@@ -149,6 +167,6 @@ test("scoreTree with group = turn: IntraP prunes inside the pooled turn groups",
 test("trainingExamples lists the kept candidates with their own prompt and advantage", () => {
   const scored = scoreTree(tree, options("full-group", true, true));
   const examples = trainingExamples([scored]);
-  assert.deepEqual(examples.map((e) => [e.nodeId, e.turn, e.advantage]), [[0, 1, 0.375], [4, 2, 0.5], [8, 2, 0.25]]);
-  assert.deepEqual(examples[1].completionIds, tree.nodes[4].completionIds);
+  assert.deepEqual(examples.map((e) => [e.nodeId, e.turn, e.advantage]), [[0, 1, 0.375], [1, 1, -0.625], [4, 2, 0.5], [5, 2, -0.5], [8, 2, 0.25], [9, 2, -0.25]]);
+  assert.deepEqual(examples[2].completionIds, tree.nodes[4].completionIds);
 });

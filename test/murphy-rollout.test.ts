@@ -7,6 +7,7 @@ import { loadSplit } from "../src/tasks/load";
 import { TASKS_DIR } from "../src/paths";
 import { ScriptedPolicy } from "./helpers/scripted-policy";
 import { hardCodedVisible } from "./helpers/hard-coded";
+import { evaluateProgram } from "../src/feedback";
 
 const pool = new SandboxPool();
 after(() => pool.close());
@@ -34,8 +35,12 @@ test("rollout builds the feedback-conditioned tree: failed candidates get G_s ch
     assert.equal(tree.taskId, task.id);
     const first = tree.nodes.filter((n) => n.parent === null);
     assert.equal(first.length, 3);
-    assert.deepEqual(first.map((n) => n.reward), [1, first[1].reward, first[2].reward]);
-    assert.ok(first[1].reward < 1 && first[2].reward < 1);
+    // Row 0 wrote the reference; rows 1 and 2 the wrong constant, whose reward the sandbox gives
+    // independently of the rollout (it may pass some tests by chance, never all of them).
+    const wrong = await evaluateProgram(pool, task, WRONG(task.signature));
+    assert.ok(wrong.reward < 1);
+    assert.deepEqual(first.map((n) => n.reward), [1, wrong.reward, wrong.reward]);
+    assert.deepEqual(first.map((n) => n.code), [task.reference, WRONG(task.signature), WRONG(task.signature)]);
     assert.equal(first[0].children.length, 0, "a solved candidate is a leaf");
     for (const failed of [first[1], first[2]]) {
       assert.equal(failed.children.length, 2);

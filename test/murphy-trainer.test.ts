@@ -1,7 +1,6 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { selectBackend } from "../src/backend";
@@ -16,6 +15,7 @@ import { loadPolicy } from "../src/model/store";
 import { SandboxPool } from "../src/sandbox/pool";
 import type { Task } from "../src/tasks/types";
 import { makeTinyBase } from "./helpers/tiny-base";
+import { tempDir } from "./helpers/temp";
 
 let base: { dir: string; tasks: Task[] };
 const pool = new SandboxPool();
@@ -47,7 +47,7 @@ function tinyConfig(extra: Record<string, unknown> = {}, overrides: string[] = [
   );
 }
 
-const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), "murphy-train-"));
+const tmp = () => tempDir("murphy-train-");
 /** Metrics without wall-clock fields, which differ between runs. */
 const stable = (ms: Record<string, number>[]) => ms.map((m) => Object.fromEntries(Object.entries(m).filter(([k]) => !k.startsWith("time/"))));
 const run = (config: Config, out: string, extra: Partial<Parameters<typeof train>[0]> = {}) =>

@@ -11,9 +11,9 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import { ROOT } from "../src/paths";
+import { tempDir } from "./helpers/temp";
 
 const NOTEBOOKS_DIR = path.join(ROOT, "notebooks");
 const EXPECTED = [
@@ -23,6 +23,7 @@ const EXPECTED = [
   "03-rollout-tree",
   "04-credit-assignment",
   "05-pruning",
+  "05b-loss-and-update",
   "06-reproduce",
   "07-train-live",
 ];
@@ -53,7 +54,7 @@ function notebookJson(cells: string[]): string {
   });
 }
 
-test("the eight notebooks are committed, on the kit's kernel, without outputs or execution counts", () => {
+test("the nine notebooks are committed, on the kit's kernel, without outputs or execution counts", () => {
   const names = fs.readdirSync(NOTEBOOKS_DIR).filter((f) => f.endsWith(".ipynb")).map((f) => f.replace(/\.ipynb$/, "")).sort();
   assert.deepEqual(names, EXPECTED);
   for (const name of names) {
@@ -85,7 +86,7 @@ const HAS_NBCLIENT = spawnSync("/usr/bin/python3", ["-c", "import nbclient, nbco
 
 test("the runner passes a good notebook and fails a bad cell and a late timer error, without touching the notebooks", { timeout: 180_000 }, (t) => {
   if (!HAS_NBCLIENT) return t.skip("/usr/bin/python3 lacks nbclient/nbconvert (apt-get install python3-nbclient jupyter-nbconvert; scripts/setup.sh does it)");
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "murphy-nb-runner-"));
+  const dir = tempDir("murphy-nb-runner-");
   const out = path.join(dir, "out");
   const files = {
     good: notebookJson(['const x: number = 6 * 7;\nconsole.log("answer", x);', 'console.error("a warning on stderr is not an error");']),

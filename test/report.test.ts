@@ -7,7 +7,7 @@ import * as path from "node:path";
 import type { CellResult } from "../src/experiments/cell-result";
 import { loadResults, summaryFiles, type ExperimentRecord } from "../src/experiments/results";
 import { cellsOf, parseSpec, resolveConfig } from "../src/experiments/spec";
-import { kitVsPaper, loadPaper, PAPER_FILE } from "../src/report/paper";
+import { kitVsPaper, loadPaper, PAPER_FILE } from "../src/experiments/paper";
 import { writeReport } from "../src/report/report";
 import { formatInterval, methodMeans, methodsTable, textTable } from "../src/report/tables";
 import { iterKFigure, learningCurveFigure, paperFigure, pruningFigure, turnsFigure } from "../src/viz/results";

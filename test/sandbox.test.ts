@@ -92,6 +92,35 @@ test("programs that do not compile are syntax_error on every test", async () => 
   assert.match(long.tests[0].error?.message ?? "", /longer than 100000 characters/);
 });
 
+test("a syntax error describes the model's program, never the sandbox's wrapper, with its position", async () => {
+  // The wrapper closes with ")" and "}": an unfinished program used to be reported as
+  // "Unexpected token '}'" although it has no "}". Compiled alone, it simply ends too early; the
+  // position is line and column in the program (the column after its last character here).
+  const expected: [string, string][] = [
+    ["(x => x", "Unexpected end of input (line 1, column 8)"],
+    ["(x) => (x", "Unexpected end of input (line 1, column 10)"],
+    ["x => { return x", "Unexpected end of input (line 1, column 16)"],
+    ["x => x +", "Unexpected end of input (line 1, column 9)"],
+    ["x =>", "Unexpected end of input (line 1, column 5)"],
+    ["x => x); (y => y", "Unexpected token ')' (line 1, column 7)"],
+    // Valid as a statement list, not as one expression: the error is still at its own ";".
+    ["x => x; f()", "Unexpected token ';' (line 1, column 7)"],
+    ["x => {\n  return x +\n}", "Unexpected token '}' (line 3, column 1)"],
+  ];
+  for (const [code, message] of expected) {
+    const result = await pool.run(code, scale);
+    assert.equal(result.outcome, "syntax_error", code);
+    assert.ok(result.tests.every((t) => t.error?.message === message), `${code}: ${result.tests[0].error?.message}`);
+  }
+  // Whatever the message, a token it names is one of the program's own.
+  for (const code of ["(a, b) => [a, b", "x => ({ a: x ", "function (x) { return x", "x => x ? 1", "x => `${x}", "a]; [b"]) {
+    const message = (await pool.run(code, scale)).tests[0].error?.message ?? "";
+    const token = /Unexpected token '(.+)'/.exec(message)?.[1];
+    assert.ok(token === undefined || code.includes(token), `${code}: ${message}`);
+    assert.match(message, /\(line 1, column \d+\)$/, code);
+  }
+});
+
 test("surrounding whitespace, comments and parentheses are fine", async () => {
   for (const code of [
     "\n  (xs, k) => xs.map(x => x * k)\n\n",

@@ -6,7 +6,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import { Rng } from "../src/util/rng";
 import { opByName } from "../src/tasks/families";
@@ -20,6 +19,7 @@ import { fileSha256, loadManifest, sha256 } from "../src/tasks/manifest";
 import { loadSplit, loadTask, validateTask } from "../src/tasks/load";
 import { baseFamilies } from "../src/tasks/families";
 import type { Split, Task } from "../src/tasks/types";
+import { tempDir } from "./helpers/temp";
 
 const DATA_DIR = path.join(__dirname, "..", "data", "tasks");
 const SPLITS: Split[] = ["train", "validation", "test"];
@@ -34,9 +34,7 @@ function spec(signature: Signature, ...ops: OpCall[]): TaskSpec {
   return { signature, ops };
 }
 
-function tempDir(): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), "murphy-tasks-test-"));
-}
+const tempTasksDir = () => tempDir("murphy-tasks-test-");
 
 // ---------------------------------------------------------------- composition (golden)
 
@@ -195,7 +193,7 @@ test("generation is deterministic: same seed, same suite; another seed, another 
   assert.equal(a.validation.length, 40);
   assert.equal(a.test.length, 40);
   // What is written is what loads back, field for field.
-  const dir = tempDir();
+  const dir = tempTasksDir();
   try {
     writeSuite(dir, a);
     assert.deepEqual(loadSplit(dir, "train"), a.train);
@@ -225,7 +223,7 @@ function goodRecord(): Record<string, unknown> {
 }
 
 function loadError(lines: string[]): string {
-  const dir = tempDir();
+  const dir = tempTasksDir();
   try {
     fs.writeFileSync(path.join(dir, "test.jsonl"), lines.join("\n") + "\n");
     loadSplit(dir, "test");
@@ -277,7 +275,7 @@ test("loader: errors name the file, the line, the field and what was expected", 
 });
 
 test("loader: shards load in order; missing and mixed files are explained", () => {
-  const dir = tempDir();
+  const dir = tempTasksDir();
   try {
     assert.throws(() => loadSplit(dir, "test"), /no files for split "test" \(expected test\.jsonl or test-00\.jsonl/);
     const a = goodRecord();
@@ -406,7 +404,7 @@ test("committed suite: the held-out splits regenerate byte for byte from the see
 
 test("committed suite: full regeneration (set MURPHY_TASKS_FULL=1; ~30 s)", { skip: !process.env.MURPHY_TASKS_FULL }, () => {
   const manifest = loadManifest(DATA_DIR);
-  const dir = tempDir();
+  const dir = tempTasksDir();
   try {
     const written = writeSuite(dir, generateSuite(manifest.seed, manifest.sizes));
     assert.deepEqual(written.files, manifest.files);

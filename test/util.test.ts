@@ -1,11 +1,11 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import { Rng, hashString } from "../src/util/rng";
 import { readJsonl, writeFileAtomic, writeJsonl } from "../src/util/files";
 import { formatDuration, Progress } from "../src/util/progress";
+import { tempDir } from "./helpers/temp";
 
 test("Rng: the same seed gives the same stream, another seed another one", () => {
   const a = new Rng(42);
@@ -52,7 +52,7 @@ test("hashString matches FNV-1a + finaliser computed by hand for the empty strin
 });
 
 test("writeFileAtomic leaves no temp files; readJsonl names file and line of a bad record", () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "murphy-files-"));
+  const dir = tempDir("murphy-files-");
   const file = path.join(dir, "sub", "x.jsonl");
   writeJsonl(file, [{ a: 1 }, { a: 2 }]);
   assert.deepEqual(readJsonl(file), [{ a: 1 }, { a: 2 }]);

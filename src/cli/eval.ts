@@ -6,13 +6,10 @@
  */
 import * as path from "node:path";
 import { intFlag, numberFlag, parse, printJsonLast, UsageError } from "./args";
-import { selectBackend, describeBackend } from "../backend";
-import { DATA_DIR, ROOT, TASKS_DIR } from "../paths";
-import { loadSplit } from "../tasks/load";
+import { describeBackend } from "../backend";
+import { DATA_DIR, ROOT } from "../paths";
 import type { Split } from "../tasks/types";
-import { SandboxPool } from "../sandbox/pool";
-import { loadPolicy } from "../model/store";
-import { GptPolicy } from "../model/gpt-policy";
+import { openKit } from "../kit";
 import { attemptProgress, evaluateIterK } from "../eval/iterk";
 import { writeFileAtomic, writeJsonl } from "../util/files";
 import { Progress } from "../util/progress";
@@ -51,12 +48,10 @@ export async function main(argv: string[]): Promise<void> {
   const limit = intFlag("eval", "limit", values.limit, Number.MAX_SAFE_INTEGER, 1);
   const batchSize = intFlag("eval", "batch-size", values["batch-size"], 64, 1);
 
-  const backend = await selectBackend(values.backend);
+  const kit = await openKit({ checkpoint: values.checkpoint, backend: values.backend });
+  const { backend, policy, pool } = kit;
   process.stderr.write(`eval: ${describeBackend(backend)}\n`);
-  const tasks = loadSplit(TASKS_DIR, split).slice(0, limit);
-  const saved = loadPolicy(values.checkpoint);
-  const policy = new GptPolicy(saved.model, saved.tokenizer);
-  const pool = new SandboxPool();
+  const tasks = kit.tasks(split).slice(0, limit);
   const options = { turns, samples, temperature, topK, topP: topP < 1 ? topP : undefined, maxNewTokens, seed, batchSize };
   const started = Date.now();
   const progress = new Progress("eval", tasks.length * samples * turns, { unit: "attempt" });
@@ -90,7 +85,6 @@ export async function main(argv: string[]): Promise<void> {
     }
     if (values.json) printJsonLast(summary);
   } finally {
-    await pool.close();
-    saved.model.dispose();
+    await kit.close();
   }
 }

@@ -12,6 +12,8 @@ const COMMANDS: Record<string, Command> = {
   run: { summary: "run a program on a task or a tests file: --task <id> | --tests <file> --code '<js>' [--json]", load: () => import("./run.js") },
   pretrain: { summary: "train the base policy (resumable), evaluate it, write its model card", load: () => import("./pretrain.js") },
   eval: { summary: "Iter-k self-correction eval: --checkpoint <dir> --split test --turns 3 [--samples n] [--json]", load: () => import("./eval.js") },
+  rollouts: { summary: "sample rollout trees of a few tasks and save them as JSONL: --out <file> [--config c] [--split s] [--limit n] [--seed s]", load: () => import("./rollouts.js") },
+  explorer: { summary: "build the pruning explorer page from recorded rollout trees: [batch.jsonl ...] [--out file.html]", load: () => import("./explorer.js") },
   train: { summary: "GRPO / MURPHY training: --config configs/murphy-mars.json [--set k=v] [--seed s] [--out dir] [--resume]", load: () => import("./train.js") },
   "generate-tasks": { summary: "regenerate the task suite: [--seed s] [--out data/tasks]", load: () => import("./generate-tasks.js") },
   "compute-match": { summary: "compute-matched GRPO group size from a MURPHY run: --metrics <run>/metrics.jsonl [--min-steps 10] [--json]", load: () => import("./compute-match.js") },

@@ -6,7 +6,8 @@
  *   2. executes every notebook headlessly (scripts/notebooks.py, the same runner as
  *      `npm run notebooks`) into build/notebooks/;
  *   3. writes build/report/index.html: the quick results with their plots and a link to each
- *      executed notebook;
+ *      executed notebook, and build/report/explorer.html, the pruning explorer on the recorded
+ *      rollout trees of data/rollouts/ (src/explorer/);
  * then prints the summary table and the report's path. Exits non-zero when a cell or a notebook
  * failed (after writing the report, so what worked can still be read).
  */
@@ -21,6 +22,7 @@ import { runExperiment } from "../experiments/runner";
 import { writeReport, type ReportLink } from "../report/report";
 import { methodsTable, textTable } from "../report/tables";
 import { executedNotebookLinks } from "../notebook/executed";
+import { writeExplorerPage } from "../explorer/page";
 
 const BUILD = path.join(ROOT, "build");
 
@@ -53,12 +55,14 @@ export async function main(argv: string[]): Promise<void> {
     links.push(...executedNotebookLinks(notebooksOut, path.join(BUILD, "report")));
   }
 
-  log("start: 3/3 the report");
+  log("start: 3/3 the report and the pruning explorer");
+  writeExplorerPage(path.join(BUILD, "report", "explorer.html"));
+  links.unshift({ title: "Pruning explorer: credit, IntraP and InterP on recorded rollout trees", href: "explorer.html" });
   const report = writeReport({ experiment: "quick", outDir: path.join(BUILD, "report"), links });
   process.stdout.write(`\nquick: Iter-k pass@1 on ${report.results.spec.eval.split} (first ${report.results.spec.eval.limit || "all"} tasks), one seed\n`);
   process.stdout.write(textTable(methodsTable(report.results)) + "\n");
   for (const w of report.warnings) process.stderr.write(`warning: ${w}\n`);
-  process.stdout.write(`\nreport: ${path.relative(ROOT, report.file)}\n`);
+  process.stdout.write(`\nreport: ${path.relative(ROOT, report.file)}\npruning explorer: ${path.relative(ROOT, path.join(BUILD, "report", "explorer.html"))}\n`);
   if (problems.length > 0) {
     throw new Error(`start finished with problems:\n  ${problems.join("\n  ")}`);
   }

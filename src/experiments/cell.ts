@@ -17,8 +17,8 @@ import { ROOT, TASKS_DIR } from "../paths";
 import { loadSplit } from "../tasks/load";
 import { SandboxPool } from "../sandbox/pool";
 import { train } from "../murphy/trainer";
-import { loadPolicy } from "../model/store";
 import { GptPolicy } from "../model/gpt-policy";
+import { openPolicy } from "../kit";
 import { attemptProgress, evaluateIterK } from "../eval/iterk";
 import { firstTasks } from "../eval/defaults";
 import { readJsonl, writeFileAtomic, writeJsonl } from "../util/files";
@@ -77,9 +77,7 @@ export async function runCell(spec: ExperimentSpec, cell: Cell, paths: CellPaths
       policy = new GptPolicy(result.model, result.tokenizer);
       dispose = () => result.model.dispose();
     } else {
-      const saved = loadPolicy(path.resolve(ROOT, spec.baseCheckpoint));
-      policy = new GptPolicy(saved.model, saved.tokenizer);
-      dispose = () => saved.model.dispose();
+      ({ policy, dispose } = openPolicy(spec.baseCheckpoint));
     }
     const t0 = Date.now();
     const { turns, samples } = spec.eval;

@@ -4,6 +4,7 @@
  * size makes it sample as many tokens per step as MURPHY did (method.md). These helpers are pure
  * arithmetic over measured counts, so the matching can be redone whenever the base model changes.
  */
+import type { ScoredTree } from "./pipeline";
 import type { RolloutTree } from "./tree";
 
 /** Completion tokens sampled in a set of trees (every candidate of every turn). */
@@ -135,4 +136,35 @@ export function expectedCandidatesPerTree(x: TreeSizeInputs): number {
     total += atTurn;
   }
   return total;
+}
+
+export interface TokenSavings {
+  candidates: number;
+  kept: number;
+  /** Completion tokens sampled (all candidates). */
+  sampledTokens: number;
+  /** Completion tokens of the kept candidates: what the update trains on. */
+  trainedTokens: number;
+  /** 1 - trained / sampled (0 when nothing was sampled). */
+  savedFraction: number;
+}
+
+/** What pruning saves in the update, over a batch of scored trees. */
+export function tokenSavings(scored: readonly ScoredTree[]): TokenSavings {
+  let candidates = 0;
+  let kept = 0;
+  let sampledTokens = 0;
+  let trainedTokens = 0;
+  for (const s of scored) {
+    const keptIds = new Set(s.kept);
+    for (const node of s.tree.nodes) {
+      candidates++;
+      sampledTokens += node.completionIds.length;
+      if (keptIds.has(node.id)) {
+        kept++;
+        trainedTokens += node.completionIds.length;
+      }
+    }
+  }
+  return { candidates, kept, sampledTokens, trainedTokens, savedFraction: sampledTokens ? 1 - trainedTokens / sampledTokens : 0 };
 }

@@ -318,6 +318,9 @@ function checkCombinations(c: Config, origin: Map<string, string>): void {
   if (c.interPrune.skipExpansion && !c.interPrune.enabled) {
     throw new Error(`config.interPrune.skipExpansion = true needs config.interPrune.enabled = true (in ${at("interPrune.skipExpansion")})`);
   }
+  if (c.intraPrune.enabled && c.intraPrune.maxPerGroup < 2) {
+    throw new Error(`config.intraPrune.maxPerGroup must be >= 2 when config.intraPrune.enabled = true (got ${c.intraPrune.maxPerGroup} in ${at("intraPrune.maxPerGroup")}): with B = 1 only a positive advantage is kept, and with advantage.over = "kept" it becomes 0`);
+  }
 }
 
 /**

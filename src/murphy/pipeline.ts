@@ -5,12 +5,16 @@
  *                                                     rollouts happened, and R records what each
  *                                                     attempt's feedback actually led to
  *   2. InterP      drop the subtrees below all but K expanded attempts per parent (ranked by R)
- *   3. advantages  A over each full group (GRPO normalisation of R; sibling groups by default)
+ *   3. advantages  A over each full group (GRPO normalisation of R; sibling groups by default),
+ *                  its members being every candidate InterP kept
  *   4. IntraP      drop zero-variance groups; keep B per group by |A|, balanced by sign
  *   5. advantages  again over the kept members of each group, if `advantage.over = "kept"`
  *
- * InterP comes before the advantages because it removes whole groups, which changes no other
- * group's statistics. IntraP needs advantages to rank by, so those are computed on the full
+ * InterP comes before the advantages because what it drops leaves the update. With sibling groups
+ * it removes whole groups (the children of an attempt), which changes no other group's statistics.
+ * With `advantage.group = "turn"` a turn's pooled group mixes the repairs of several attempts, so
+ * the dropped repairs are taken out of it before its mean and std are computed: a pooled group's
+ * baseline is that of the candidates that are trained or could be. IntraP needs advantages to rank by, so those are computed on the full
  * group first. Whether the kept candidates then train with those full-group advantages (default
  * "full-group": the baseline uses every sample drawn, pruning only skips the ones that carry
  * little gradient) or with advantages renormalised among the kept ("kept": every trained group is
@@ -41,7 +45,7 @@ export interface ScoredTree {
   tree: RolloutTree;
   /** R(n), credit.ts. */
   propagatedRewards: number[];
-  /** A(n) normalised over n's full group (what IntraP ranks by). */
+  /** A(n) normalised over n's full group, InterP's dropped nodes left out (what IntraP ranks by); NaN for those. */
   fullGroupAdvantages: number[];
   /** The advantage each kept node is trained with; NaN for dropped nodes. */
   advantages: number[];
@@ -57,7 +61,8 @@ export function scoreTree(tree: RolloutTree, options: ScoreOptions): ScoredTree 
   let reasons: PruneReason[] = options.interPrune.enabled
     ? interTurnPrune(tree, propagated, options.interPrune)
     : new Array<PruneReason>(tree.nodes.length).fill("kept");
-  const fullGroupAdvantages = treeAdvantages(tree, propagated, options.advantage);
+  const survivesInterP = reasons.map((r) => r !== "inter:subtree-dropped");
+  const fullGroupAdvantages = treeAdvantages(tree, propagated, options.advantage, survivesInterP);
   if (options.intraPrune.enabled) {
     const intra = { ...options.intraPrune, group: options.advantage.group };
     reasons = intraGroupPrune(tree, propagated, fullGroupAdvantages, intra, reasons);

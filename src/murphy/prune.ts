@@ -42,7 +42,7 @@ export interface InterTurnPruneOptions {
 export interface IntraGroupPruneOptions {
   /** A group whose rewards span (max - min) at most this is dropped as zero-variance. */
   zeroVarianceTolerance: number;
-  /** B: the most candidates kept per group, >= 1. */
+  /** B: the most candidates kept per group, >= 2 (checkBudget says why). */
   maxPerGroup: number;
   /** The groups pruned inside: the advantage groups (groups.ts); default "siblings". */
   group?: GroupMode;
@@ -50,6 +50,17 @@ export interface IntraGroupPruneOptions {
 
 function checkPositiveInteger(name: string, value: number): void {
   if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be an integer >= 1 (got ${value})`);
+}
+
+/**
+ * IntraP's budget B: at least 2. With B = 1 the single slot always goes to the positive side, so
+ * the update only ever pushes up (not balanced), and with `advantage.over = "kept"` that lone
+ * member is renormalised against itself to an advantage of 0: nothing is trained at all.
+ */
+function checkBudget(value: number): void {
+  if (!Number.isInteger(value) || value < 2) {
+    throw new Error(`intraPrune.maxPerGroup must be an integer >= 2 (got ${value}): with B = 1 only a positive advantage is ever kept (the update is not balanced), and with advantage.over = "kept" its advantage becomes 0`);
+  }
 }
 
 function checkLength(tree: RolloutTree, what: string, values: readonly unknown[]): void {
@@ -91,7 +102,7 @@ export function interTurnPrune(tree: RolloutTree, propagated: readonly number[],
  * Returns their ids in rank order (positives, then negatives, then zeros).
  */
 export function balancedLargestAdvantages(members: readonly { id: number; advantage: number }[], budget: number): number[] {
-  checkPositiveInteger("intraPrune.maxPerGroup", budget);
+  checkBudget(budget);
   const advantageOf = new Map(members.map((m) => [m.id, m.advantage]));
   const ids = members.map((m) => m.id);
   if (ids.length <= budget) return ids;
@@ -118,7 +129,7 @@ export function intraGroupPrune(
   options: IntraGroupPruneOptions,
   reasonsIn?: readonly PruneReason[],
 ): PruneReason[] {
-  checkPositiveInteger("intraPrune.maxPerGroup", options.maxPerGroup);
+  checkBudget(options.maxPerGroup);
   if (!(options.zeroVarianceTolerance >= 0)) {
     throw new Error(`intraPrune.zeroVarianceTolerance must be a number >= 0 (got ${options.zeroVarianceTolerance})`);
   }

@@ -1,8 +1,7 @@
 /**
- * Small helpers the tree notebooks (03-05) share: choosing an informative tree to look at, turning
- * a tree into table rows, and counting what pruning saves. Pure functions over plain data.
+ * Small helpers the tree notebooks (03-05) share: choosing an informative tree to look at and
+ * turning a tree into table rows. Pure functions over plain data.
  */
-import type { ScoredTree } from "../murphy/pipeline";
 import type { RolloutTree } from "../murphy/tree";
 
 /** Population standard deviation of the rewards r of a tree's candidates (0 for an empty tree). */
@@ -45,35 +44,4 @@ export function nodeRows(tree: RolloutTree, extra: Record<string, readonly (numb
     for (const [name, values] of Object.entries(extra)) row[name] = values[n.id];
     return row;
   });
-}
-
-export interface TokenSavings {
-  candidates: number;
-  kept: number;
-  /** Completion tokens sampled (all candidates). */
-  sampledTokens: number;
-  /** Completion tokens of the kept candidates: what the update trains on. */
-  trainedTokens: number;
-  /** 1 - trained / sampled (0 when nothing was sampled). */
-  savedFraction: number;
-}
-
-/** What pruning saves in the update, over a batch of scored trees. */
-export function tokenSavings(scored: readonly ScoredTree[]): TokenSavings {
-  let candidates = 0;
-  let kept = 0;
-  let sampledTokens = 0;
-  let trainedTokens = 0;
-  for (const s of scored) {
-    const keptIds = new Set(s.kept);
-    for (const node of s.tree.nodes) {
-      candidates++;
-      sampledTokens += node.completionIds.length;
-      if (keptIds.has(node.id)) {
-        kept++;
-        trainedTokens += node.completionIds.length;
-      }
-    }
-  }
-  return { candidates, kept, sampledTokens, trainedTokens, savedFraction: sampledTokens ? 1 - trainedTokens / sampledTokens : 0 };
 }

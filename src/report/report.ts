@@ -7,7 +7,7 @@
  *   writeReport({ experiment: "headline" })  // -> build/report/headline/index.html
  *
  * Tables are arquero tables rendered with toHTML(); figures are src/viz/results.ts specs drawn
- * with the same markup as the notebooks (src/notebook/display.ts: a div.murphy-figure each).
+ * with the same markup as the notebooks (src/viz/html.ts: a div.murphy-figure each).
  */
 import * as path from "node:path";
 import { BUILD_DIR, ROOT } from "../paths";
@@ -16,13 +16,10 @@ import { type ExperimentResults, loadResults } from "../experiments/results";
 import type { FigureKind } from "../experiments/spec";
 import type { Figure } from "../viz/figure";
 import { iterKFigure, learningCurveFigure, paperFigure, pruningFigure, turnsFigure } from "../viz/results";
-import { figureHtml, plotlyBundleHtml } from "../notebook/display";
+import { escapeHtml, figureHtml, plotlyBundleHtml } from "../viz/html";
 import { cellsTable, comparisonSentence, comparisonsTable, methodMeans, methodsTable, paperTable, type Table } from "./tables";
-import { kitVsPaper, loadPaper } from "./paper";
-import { escapeHtml } from "../util/html";
+import { kitVsPaper, loadPaper } from "../experiments/paper";
 import { SAMPLED_TOKENS_TOLERANCE, sampledTokensMismatches } from "../experiments/summary";
-
-export { escapeHtml };
 
 export interface ReportLink {
   title: string;

@@ -10,7 +10,7 @@
 import * as aq from "arquero";
 import type { ExperimentResults } from "../experiments/results";
 import type { ConfidenceInterval } from "../experiments/stats";
-import type { KitVsPaperRow } from "./paper";
+import type { KitVsPaperRow } from "../experiments/paper";
 
 export type Table = ReturnType<typeof aq.from>;
 

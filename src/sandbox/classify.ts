@@ -6,7 +6,8 @@
  * - "L" (return value too large to render within maxValueChars): output_limit, `got` = the cut
  *   rendering (ends with "…").
  * - "E" (threw, or the program was not a function): runtime_error with the error's type/message.
- * - "S" (did not compile): syntax_error with the compiler's type/message.
+ * - "S" (did not compile): syntax_error with the compiler's type/message (the program's own
+ *   compile error with its position, `run.syntaxError`, when the worker found one).
  * - A test during which the program printed past maxOutputChars is at least output_limit.
  * - Tests without a record were not run because the call stopped at the first of them: that test
  *   and every later one get the stop's outcome (timeout or memory_limit; a crash of the sandbox
@@ -43,7 +44,7 @@ export function classifyRun(run: ProgramRun, tests: readonly TestCase[], expecte
         result = { outcome: "runtime_error", test, error: { type: record.text1, message: record.text2 } };
         break;
       case "S":
-        result = { outcome: "syntax_error", test, error: { type: record.text1, message: record.text2 } };
+        result = { outcome: "syntax_error", test, error: { type: record.text1, message: run.syntaxError ?? record.text2 } };
         break;
     }
     if (record.printedTooMuch) result.outcome = worstOutcome(result.outcome, "output_limit");

@@ -41,6 +41,7 @@ interface ProgramResult {
   outputText: string;
   stopped?: StopReason;
   detail?: string;
+  syntaxError?: string;
   recycled: boolean;
 }
 
@@ -167,6 +168,7 @@ export class SandboxProcess {
           output: result.outputText,
           stopped: result.stopped,
           detail: result.detail,
+          syntaxError: result.syntaxError,
         });
       } catch (error) {
         job.reject(error as Error);

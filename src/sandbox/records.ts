@@ -26,6 +26,12 @@ export interface ProgramRun {
   stopped?: StopReason;
   /** For `crashed`: what went wrong, for the error message. */
   detail?: string;
+  /**
+   * For a program that did not compile: V8's error for the program compiled alone, with its line
+   * and column ("Unexpected end of input (line 1, column 9)"), which never names the harness's
+   * wrapper (worker.ts ownSyntaxError). Replaces the harness's message when present.
+   */
+  syntaxError?: string;
 }
 
 const KINDS = new Set<string>(["R", "L", "E", "S"]);

@@ -21,9 +21,10 @@
  *                     {type: "batch", id, jobs: [{code, inputs}]}
  *   worker -> parent: {type: "ready"} | {type: "fatal", message}
  *                     {type: "results", id, results: [{completed, resultText, outputText,
- *                      stopped?, detail?, recycled}]}
+ *                      stopped?, detail?, syntaxError?, recycled}]}
  * `resultText` / `outputText` are the raw texts of the harness's result buffer (see harness.ts);
- * the parent decodes them. `recycled` says the worker disposed its isolate after this program
+ * the parent decodes them. `syntaxError` is the program's own compile error with its position
+ * (ownSyntaxError below), when the harness reported that it does not compile. `recycled` says the worker disposed its isolate after this program
  * (it stopped abnormally, or its heap grew past half the limit); the next gets a fresh one.
  */
 import {
@@ -78,6 +79,30 @@ function heapGrewTooMuch() {
   return used > (config.memoryMb * 1024 * 1024) / 2;
 }
 
+// When the harness reports that a program does not compile, its message can name the harness's
+// own wrapper: compiled as "return (\n" + code + "\n)" inside the Function constructor's braces,
+// an unfinished program fails at a ")" or "}" it does not contain. So the program is compiled
+// again here, alone, and never run (compileScriptSync only parses): first as the script
+// "0,\n" + code, where nothing follows it (an unfinished program ends the input) and "0," puts
+// it in expression position without being a token an error could name; if that parses (e.g. a
+// statement list "x => x; f()"), as "0,[\n" + code + "\n]", whose error is then at one of the
+// program's own tokens. The program starts at line 1, column 1 in both (lineOffset -1), so the
+// position is the program's own. Returns undefined if V8 says nothing more precise.
+function ownSyntaxError(code) {
+  for (const [before, after] of [["0,\n", ""], ["0,[\n", "\n]"]]) {
+    let script;
+    try {
+      script = slot.isolate.compileScriptSync(before + code + after, { filename: "program", lineOffset: -1 });
+    } catch (error) {
+      const match = /^(.*) \[program:(\d+):(\d+)\]$/.exec(String(error && error.message));
+      return match ? match[1] + " (line " + match[2] + ", column " + match[3] + ")" : undefined;
+    } finally {
+      if (script) script.release();
+    }
+  }
+  return undefined;
+}
+
 // Runs one program: ONE call into the isolate for all its tests.
 function runProgram(job) {
   if (slot === null) slot = createSlot();
@@ -110,6 +135,10 @@ function runProgram(job) {
     detail,
     recycled: false,
   };
+  // Records start with the kind field, "1:S" for a program that did not compile.
+  if (stopped === undefined && result.completed > 0 && result.resultText.startsWith("1:S")) {
+    result.syntaxError = ownSyntaxError(job.code);
+  }
   if (stopped !== undefined || heapGrewTooMuch()) {
     disposeSlot();
     result.recycled = true;

@@ -11,7 +11,7 @@
  * Error bars are 95% t-intervals over seeds (none with one seed).
  */
 import type { ExperimentResults } from "../experiments/results";
-import type { KitVsPaperRow } from "../report/paper";
+import type { KitVsPaperRow } from "../experiments/paper";
 import { type Figure, type Trace, PALETTE, baseLayout } from "./figure";
 
 const colourOf = (results: ExperimentResults, method: string) => PALETTE[Math.max(0, results.spec.methods.findIndex((m) => m.name === method)) % PALETTE.length];

@@ -75,6 +75,13 @@ export interface TreeFigureOptions {
   height?: number;
 }
 
+/** Colours for advantages: red (pushed down) -> white (0) -> blue (pushed up); use a symmetric range. */
+export const ADVANTAGE_COLOURS: [number, string][] = [
+  [0, "#b2182b"],
+  [0.5, "#f7f7f7"],
+  [1, "#2166ac"],
+];
+
 const REWARD_SCALE: [number, string][] = [
   [0, "#d73027"],
   [0.5, "#fee08b"],

@@ -3,9 +3,6 @@
  * answer two short tasks with their references, so that sampling at temperature 1 gives a mix of
  * right and wrong programs (rewards with variance, hence real advantages and gradients).
  */
-import * as fs from "node:fs";
-import * as os from "node:os";
-import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { GPT } from "../../src/model/gpt";
 import { Tokenizer } from "../../src/model/tokenizer";
@@ -17,6 +14,7 @@ import { completionIds } from "../../src/model/prompt";
 import { loadSplit } from "../../src/tasks/load";
 import { TASKS_DIR } from "../../src/paths";
 import type { Task } from "../../src/tasks/types";
+import { tempDir } from "./temp";
 
 /** Two validation tasks with short prompts and references. */
 export function tinyTasks(): Task[] {
@@ -36,7 +34,7 @@ export async function makeTinyBase(steps = 40): Promise<{ dir: string; tasks: Ta
   const [ids, targets, mask] = [tf.tensor2d(batch.ids, undefined, "int32"), tf.tensor2d(batch.targets, undefined, "int32"), tf.tensor2d(batch.lossMask)];
   for (let i = 0; i < steps; i++) optimizerStep(model, optimizer, () => sftLoss(model, ids, targets, mask), { clipNorm: 1 });
   tf.dispose([ids, targets, mask]);
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "murphy-tiny-base-"));
+  const dir = tempDir("murphy-tiny-base-");
   await savePolicy(dir, model, tok, { meta: { purpose: "test" } });
   optimizer.dispose();
   model.dispose();

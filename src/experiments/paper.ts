@@ -10,8 +10,8 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { DATA_DIR, ROOT } from "../paths";
-import type { ExperimentResults } from "../experiments/results";
-import { PAPER_METHODS, type PaperMethod } from "../experiments/spec";
+import type { ExperimentResults } from "./results";
+import { PAPER_METHODS, type PaperMethod } from "./spec";
 
 export const PAPER_FILE = path.join(DATA_DIR, "paper", "murphy-2511.07833.json");
 

@@ -1,7 +1,6 @@
 import { before, test } from "node:test";
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { selectBackend } from "../src/backend";
@@ -16,14 +15,13 @@ import {
   type RawTensor,
 } from "../src/model/checkpoint";
 import { Tokenizer } from "../src/model/tokenizer";
+import { tempDir } from "./helpers/temp";
 
 before(async () => {
   await selectBackend();
 });
 
-function tempDir(): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), "murphy-ckpt-"));
-}
+const tempCheckpointDir = () => tempDir("murphy-ckpt-");
 
 /** A safetensors file built byte by byte: 8-byte little-endian header length, header, data. */
 function handMadeFile(headerText: string, dataHex: string): Uint8Array {
@@ -112,7 +110,7 @@ test("safetensors: encoding rejects data that does not match its shape", () => {
 });
 
 test("safetensors: write and read tf tensors round trip, atomically, without leaking tensors", () => {
-  const dir = tempDir();
+  const dir = tempCheckpointDir();
   const file = path.join(dir, "weights.safetensors");
   const a = tf.tensor2d([[1, 2.5, -3], [4, 5, 6e-8]]);
   const b = tf.tensor1d([7, -8, 2147483647], "int32");
@@ -157,7 +155,7 @@ const EXPECTED: ExpectedTensor[] = [
 ];
 
 test("checkpoint: save and load round trip all files; replacing an existing checkpoint is clean", () => {
-  const root = tempDir();
+  const root = tempCheckpointDir();
   const dir = path.join(root, "step-10");
   const before = tf.memory().numTensors;
   const first = sampleContents(1);
@@ -186,7 +184,7 @@ test("checkpoint: save and load round trip all files; replacing an existing chec
 });
 
 test("checkpoint: a save that fails leaves the existing checkpoint untouched", () => {
-  const root = tempDir();
+  const root = tempCheckpointDir();
   const dir = path.join(root, "ckpt");
   const good = sampleContents(1);
   saveCheckpoint(dir, good);
@@ -204,7 +202,7 @@ test("checkpoint: a save that fails leaves the existing checkpoint untouched", (
 });
 
 test("checkpoint: load reports missing/extra tensors, shape and dtype mismatches by file and name", () => {
-  const root = tempDir();
+  const root = tempCheckpointDir();
   const dir = path.join(root, "ckpt");
   const contents = sampleContents(1);
   saveCheckpoint(dir, contents);
@@ -233,7 +231,7 @@ test("checkpoint: load reports missing/extra tensors, shape and dtype mismatches
 });
 
 test("checkpoint: truncated or corrupted files and missing parts fail clearly", () => {
-  const root = tempDir();
+  const root = tempCheckpointDir();
   const dir = path.join(root, "ckpt");
   const contents = sampleContents(1);
   saveCheckpoint(dir, contents);
@@ -264,7 +262,7 @@ test("checkpoint: truncated or corrupted files and missing parts fail clearly", 
 });
 
 test("checkpoint: a missing folder names the leftovers of an interrupted save", () => {
-  const root = tempDir();
+  const root = tempCheckpointDir();
   assert.throws(() => loadCheckpoint(path.join(root, "nope")), /nope: checkpoint folder not found$/);
   fs.mkdirSync(path.join(root, ".ckpt.saving-1-2"));
   assert.throws(() => loadCheckpoint(path.join(root, "ckpt")), /ckpt: checkpoint folder not found; an interrupted save left .*\.ckpt\.saving-1-2/);

@@ -1,21 +1,13 @@
 /**
- * The plot specs (src/viz), the notebook's HTML builders (src/notebook/display.ts, table.ts) and the
- * tree helpers (src/notebook/trees.ts), as pure functions: golden values worked out by hand.
+ * The plot specs and HTML builders of src/viz, as pure functions: golden values worked out by hand.
  */
 import { test } from "node:test";
-import * as fs from "node:fs";
-import * as os from "node:os";
-import * as path from "node:path";
 import assert from "node:assert/strict";
 import { barChart, lineChart, withAlpha } from "../src/viz/figure";
 import { hoverEscape, treeFigure, treeLayout, wrapLines } from "../src/viz/tree";
-import { figureHtml, figureRowHtml, plotlyBundleHtml, scriptJson } from "../src/notebook/display";
-import { tableHtml } from "../src/notebook/table";
-import { mostVariedTree, nodeRows, rewardSpread, tokenSavings } from "../src/notebook/trees";
+import { logprobChangeFigure } from "../src/viz/update";
+import { figureHtml, figureRowHtml, plotlyBundleHtml, scriptJson, tableHtml } from "../src/viz/html";
 import { toyTree } from "../src/murphy/toy-tree";
-import { scoreTree } from "../src/murphy/pipeline";
-import { defaultConfig } from "../src/murphy/config";
-import { executedNotebookLinks, notebookTitle } from "../src/notebook/executed";
 
 // Task -> [0 (r=0) -> [2 (r=1), 3 (r=0)], 1 (r=0.5)]; ids breadth-first.
 const tree = toyTree([{ reward: 0, children: [{ reward: 1 }, { reward: 0 }] }, { reward: 0.5 }]);
@@ -77,32 +69,15 @@ test("tableHtml: arquero table, strings escaped once, limit noted, unknown colum
   assert.throws(() => tableHtml([{ a: 1 }], { columns: ["b"] }), /row 0 has no column "b"/);
 });
 
-test("tree helpers: reward spread, the most varied tree, rows, tokens saved by pruning", () => {
-  // Rewards 0, 0.5, 1, 0: mean 0.375, population variance (0.140625 + 0.015625 + 0.390625 + 0.140625) / 4 = 0.171875.
-  assert.ok(Math.abs(rewardSpread(tree) - Math.sqrt(0.171875)) < 1e-12);
-  const flat = toyTree([{ reward: 0 }, { reward: 0 }]);
-  assert.equal(mostVariedTree([flat, tree, flat]), 1);
-  assert.deepEqual(nodeRows(tree, { R: [1, 0.5, 1, 0] })[0], { node: 0, parent: "task", turn: 1, outcome: "wrong_answer", r: 0, tokens: 3, R: 1 });
-  // IntraP with B = 1 keeps one of each group: groups {0, 1} (R = 1, 0.5) and {2, 3} (1, 0); each
-  // toy candidate has 3 tokens, so 6 of 12 sampled tokens are trained.
-  const config = defaultConfig();
-  const scored = scoreTree(tree, { ...config, intraPrune: { enabled: true, maxPerGroup: 1, zeroVarianceTolerance: 1e-6 } });
-  assert.deepEqual(scored.kept, [0, 2]);
-  assert.deepEqual(tokenSavings([scored]), { candidates: 4, kept: 2, sampledTokens: 12, trainedTokens: 6, savedFraction: 0.5 });
-});
-
-test("executedNotebookLinks: one link per executed HTML, titled by the notebook's first heading", () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "murphy-executed-"));
-  const nb = (heading: string) => JSON.stringify({ cells: [{ cell_type: "code", source: "# not a heading" }, { cell_type: "markdown", source: ["intro\n", `# ${heading}\n`, "text"] }] });
-  fs.mkdirSync(path.join(dir, "notebooks"));
-  fs.writeFileSync(path.join(dir, "notebooks", "01-b.ipynb"), nb("01 · Second"));
-  fs.writeFileSync(path.join(dir, "notebooks", "01-b.html"), "<html></html>");
-  fs.writeFileSync(path.join(dir, "notebooks", "00-a.html"), "<html></html>");
-  assert.deepEqual(executedNotebookLinks(path.join(dir, "notebooks"), path.join(dir, "report")), [
-    { title: "00-a", href: "../notebooks/00-a.html" },
-    { title: "01 · Second", href: "../notebooks/01-b.html" },
+test("logprobChangeFigure: after - before against A, one trace per sign of A", () => {
+  const fig = logprobChangeFigure([
+    { advantage: 1.5, before: -2, after: -1.9, label: "a" },
+    { advantage: -0.5, before: -1, after: -1.25, label: "b" },
+    { advantage: 0.5, before: -3, after: -3, label: "c" },
   ]);
-  assert.deepEqual(executedNotebookLinks(path.join(dir, "missing"), dir), []);
-  assert.throws(() => notebookTitle("{", "x.ipynb"), /x\.ipynb: not valid JSON/);
-  fs.rmSync(dir, { recursive: true, force: true });
+  assert.deepEqual(fig.data.map((t) => t.name), ["A > 0 (pushed up): 2", "A < 0 (pushed down): 1"]);
+  assert.deepEqual(fig.data[0].x, [1.5, 0.5]);
+  assert.ok(Math.abs((fig.data[0].y as number[])[0] - 0.1) < 1e-12);
+  assert.deepEqual(fig.data[0].text, ["a", "c"]);
+  assert.deepEqual(fig.data[1].y, [-0.25]);
 });
