@@ -151,7 +151,7 @@ test("writeReport: one self-contained page with tables, figures and links", () =
   const html = fs.readFileSync(report.file, "utf8");
   assert.ok(html.length > 1_000_000, "the plotly bundle is inlined");
   assert.doesNotMatch(html, /<script[^>]+src=/, "no external scripts");
-  assert.equal((html.match(/class="murphy-figure"/g) ?? []).length, 5);
+  assert.equal((html.match(/class="murphy-figure"/g) ?? []).length, 7); // iterk, learning (validation Iter-1, turn-1 reward, drift), pruning, turns, paper
   assert.match(html, /A hand-made experiment &lt;for&gt; tests/);
   assert.match(html, /<a href="..\/notebooks\/06.html">Notebook 06 &lt;executed&gt;<\/a>/);
   assert.match(html, /Kit and paper: gains over the base model/);
@@ -184,4 +184,26 @@ test("murphy report --json: the table on stdout, per-method means as the last li
   const missing = spawnSync(process.execPath, [path.join(ROOT, "bin", "murphy.js"), "report", "nope-experiment"], { cwd: ROOT, encoding: "utf8", timeout: 120_000 });
   assert.equal(missing.status, 1);
   assert.match(missing.stderr, /data\/results\/nope-experiment\/experiment\.json: not found; run `npx murphy experiment nope-experiment` first/);
+});
+
+test("seedBandFigure: mean over seeds with a lowest-to-highest band, only at steps every seed measured", async () => {
+  const { seedBandFigure } = await import("../src/viz/results");
+  const point = (cell: string, step: number, tokens: number, v: number) => ({ method: "m", seed: 0, cell, step, tokensSampled: tokens, tokensTrained: 0, reward: 0, solved: 0, turn1Reward: 0, validationIter1: v, klStart: NaN });
+  const results = {
+    name: "demo",
+    spec: { methods: [{ name: "base", set: {} }, { name: "m", set: {} }] },
+    cells: [{ method: "base", cell: "base-s0", steps: 0 }, { method: "m", cell: "m-s0", steps: 3 }, { method: "m", cell: "m-s1", steps: 3 }],
+    curves: [
+      point("m-s0", 1, 100, NaN), point("m-s0", 2, 200, 0.5), point("m-s0", 3, 300, 0.6),
+      point("m-s1", 1, 110, NaN), point("m-s1", 2, 220, 0.3), point("m-s1", 3, 330, NaN),
+    ],
+  } as unknown as Parameters<typeof seedBandFigure>[0];
+  const figure = seedBandFigure(results, "validationIter1");
+  // Only step 2 is measured by both seeds: x = mean(200, 220), y = mean(0.5, 0.3), band [0.3, 0.5].
+  const line = figure.data.find((t) => (t as { name?: string }).name === "m (2 seeds)") as { x: number[]; y: number[] };
+  assert.deepEqual(line.x, [210]);
+  assert.ok(Math.abs(line.y[0] - 0.4) < 1e-12);
+  const band = figure.data.find((t) => (t as { fill?: string }).fill === "toself") as { y: number[] };
+  assert.deepEqual([...band.y].sort(), [0.3, 0.5]);
+  assert.ok(!figure.data.some((t) => String((t as { name?: string }).name).startsWith("base")), "untrained methods have no curve");
 });

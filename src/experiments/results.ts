@@ -42,6 +42,12 @@ export interface CurvePoint {
   reward: number;
   /** Metric turn{S}/solved of the step: tasks solved within the run's S turns. */
   solved: number;
+  /** Metric turn1/reward_mean: the first attempts' mean reward, comparable across GRPO and MURPHY. */
+  turn1Reward: number;
+  /** Metric eval/iter1_pass1 (validation Iter-1 on the probe tasks), NaN on steps without evaluation. */
+  validationIter1: number;
+  /** Metric kl/start (drift from the starting policy on the probe set), NaN on steps without it. */
+  klStart: number;
 }
 
 export type CellStatus = "finished" | "missing" | "stale";
@@ -84,7 +90,11 @@ export function curvePoints(cell: CellResult, metrics: readonly Record<string, n
   return metrics.map((m) => {
     sampled += m["tokens/sampled"] ?? 0;
     trained += m["tokens/trained"] ?? 0;
-    return { method: cell.method, seed: cell.seed, cell: cell.cell, step: m.step, tokensSampled: sampled, tokensTrained: trained, reward: m["reward/mean"] ?? NaN, solved: m[`turn${turns}/solved`] ?? NaN };
+    return {
+      method: cell.method, seed: cell.seed, cell: cell.cell, step: m.step, tokensSampled: sampled, tokensTrained: trained,
+      reward: m["reward/mean"] ?? NaN, solved: m[`turn${turns}/solved`] ?? NaN,
+      turn1Reward: m["turn1/reward_mean"] ?? NaN, validationIter1: m["eval/iter1_pass1"] ?? NaN, klStart: m["kl/start"] ?? NaN,
+    };
   });
 }
 

@@ -15,7 +15,7 @@ import { writeFileAtomic } from "../util/files";
 import { type ExperimentResults, loadResults } from "../experiments/results";
 import type { FigureKind } from "../experiments/spec";
 import type { Figure } from "../viz/figure";
-import { iterKFigure, learningCurveFigure, paperFigure, pruningFigure, turnsFigure } from "../viz/results";
+import { iterKFigure, paperFigure, pruningFigure, seedBandFigure, turnsFigure } from "../viz/results";
 import { escapeHtml, figureHtml, plotlyBundleHtml } from "../viz/html";
 import { cellsTable, comparisonSentence, comparisonsTable, methodMeans, methodsTable, paperTable, type Table } from "./tables";
 import { kitVsPaper, loadPaper } from "../experiments/paper";
@@ -58,7 +58,13 @@ export function reportFigures(results: ExperimentResults, kinds: readonly Figure
         out.push({ kind, caption: "Iter-k pass@1: the fraction of test tasks solved within k sequential attempts, each seeing the previous attempt's feedback.", figure: iterKFigure(results) });
         break;
       case "learning":
-        out.push({ kind, caption: "Training reward per step against completion tokens sampled so far: methods are compared at equal sampling compute along the x-axis.", figure: learningCurveFigure(results, "reward") });
+        // Like with like: MURPHY's reward/mean includes its repair attempts, so the curves compare
+        // first attempts (turn-1 reward) and held-out Iter-1, with the drift beside them.
+        out.push(
+          { kind, caption: "Validation Iter-1 pass@1 on the probe tasks during training, against completion tokens sampled so far (methods compared at equal sampling compute along the x-axis); line: mean over seeds, band: lowest to highest seed.", figure: seedBandFigure(results, "validationIter1") },
+          { kind, caption: "Mean reward of the first attempts (turn 1) of each step, a trailing mean over 10 steps: the quantity both GRPO and MURPHY sample alike. Band: lowest to highest seed.", figure: seedBandFigure(results, "turn1Reward") },
+          { kind, caption: "Drift: KL from the starting policy on a fixed probe set of validation prompts (metric kl/start). A method that gains Iter-k while drifting less has spent its update better.", figure: seedBandFigure(results, "klStart") },
+        );
         break;
       case "pruning":
         out.push({ kind, caption: "Pruning (IntraP inside sibling groups, InterP across turns) happens after the rollouts: it cuts the tokens trained on, not the tokens sampled.", figure: pruningFigure(results) });

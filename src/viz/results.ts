@@ -12,7 +12,7 @@
  */
 import type { ExperimentResults } from "../experiments/results";
 import type { KitVsPaperRow } from "../experiments/paper";
-import { type Figure, type Trace, PALETTE, baseLayout } from "./figure";
+import { type Figure, type Series, type Trace, PALETTE, baseLayout, lineChart } from "./figure";
 
 const colourOf = (results: ExperimentResults, method: string) => PALETTE[Math.max(0, results.spec.methods.findIndex((m) => m.name === method)) % PALETTE.length];
 const finiteOr0 = (x: number) => (Number.isFinite(x) ? x : 0);
@@ -65,6 +65,53 @@ export function learningCurveFigure(results: ExperimentResults, metric: "reward"
   }
   const label = metric === "reward" ? "mean reward of the step's candidates" : "tasks solved within S turns";
   return { data, layout: baseLayout(`${results.name}: training ${metric} against tokens sampled`, "completion tokens sampled", label) };
+}
+
+/** The per-step quantities `seedBandFigure` can draw. */
+export type CurveMetric = "validationIter1" | "turn1Reward" | "klStart";
+
+const CURVE_LABELS: Record<CurveMetric, { title: string; y: string; smooth: number }> = {
+  validationIter1: { title: "validation Iter-1 pass@1 (probe tasks)", y: "Iter-1 pass@1", smooth: 1 },
+  turn1Reward: { title: "turn-1 reward (first attempts only, mean over 10 steps)", y: "mean reward of first attempts", smooth: 10 },
+  klStart: { title: "drift: KL(start || now) on the probe set", y: "kl/start (nats/token)", smooth: 1 },
+};
+
+/** Trailing mean over `window` values (NaN-free input). */
+function trailingMean(values: readonly number[], window: number): number[] {
+  return values.map((_, i) => {
+    const part = values.slice(Math.max(0, i - window + 1), i + 1);
+    return part.reduce((a, b) => a + b, 0) / part.length;
+  });
+}
+
+/**
+ * One line per method, the mean over its seeds, with a band from the lowest to the highest seed,
+ * against completion tokens sampled so far (mean over seeds at that step): methods compared at
+ * equal sampling compute along the x-axis. Steps where the metric was not measured are skipped;
+ * a step counts only when every seed has it.
+ */
+export function seedBandFigure(results: ExperimentResults, metric: CurveMetric): Figure {
+  const { title, y, smooth } = CURVE_LABELS[metric];
+  const series: Series[] = [];
+  for (const method of results.spec.methods) {
+    const cells = results.cells.filter((c) => c.method === method.name && c.steps > 0);
+    if (cells.length === 0) continue;
+    const perCell = cells.map((c) => {
+      const points = results.curves.filter((p) => p.cell === c.cell && Number.isFinite(p[metric]));
+      const values = trailingMean(points.map((p) => p[metric]), smooth);
+      return new Map(points.map((p, i) => [p.step, { x: p.tokensSampled, y: values[i] }]));
+    });
+    const steps = [...perCell[0].keys()].filter((step) => perCell.every((m) => m.has(step))).sort((a, b) => a - b);
+    if (steps.length === 0) continue;
+    const at = (step: number) => perCell.map((m) => m.get(step)!);
+    series.push({
+      name: `${method.name} (${cells.length} seed${cells.length === 1 ? "" : "s"})`,
+      x: steps.map((s) => at(s).reduce((a, p) => a + p.x, 0) / cells.length),
+      y: steps.map((s) => at(s).reduce((a, p) => a + p.y, 0) / cells.length),
+      band: cells.length > 1 ? { lower: steps.map((s) => Math.min(...at(s).map((p) => p.y))), upper: steps.map((s) => Math.max(...at(s).map((p) => p.y))) } : undefined,
+    });
+  }
+  return lineChart(series, `${results.name}: ${title}`, "completion tokens sampled (mean over seeds)", y);
 }
 
 /** Pruning ablation: trained tokens per step (left) and Iter-K pass@1 (right) per method. */
