@@ -203,18 +203,15 @@ test("applyAccumulated sums micro-batch gradients: two halves update like the wh
   b.dispose();
 });
 
-test("a tiny model overfits a tiny dataset within a few seconds", () => {
+test("a tiny model overfits a tiny dataset in 80 steps (speed lives in npm run bench:train)", () => {
   const model = GPT.create(config, 5);
   const { ids, targets, mask } = batch();
   const optimizer = new AdamW({ learningRate: 1e-2 });
-  const started = Date.now();
   const losses: number[] = [];
   for (let step = 0; step < 80; step++) losses.push(optimizerStep(model, optimizer, () => sftLoss(model, ids, targets, mask), { clipNorm: 1 }).loss);
-  const seconds = (Date.now() - started) / 1000;
   const final = tf.tidy(() => sftLoss(model, ids, targets, mask).dataSync()[0]);
   assert.ok(losses[0] > 2, `starts near ln(12) = 2.48 (got ${losses[0]})`);
   assert.ok(final < 0.2 * losses[0], `loss ${losses[0].toFixed(3)} -> ${final.toFixed(3)}`);
-  assert.ok(seconds < 20, `took ${seconds}s`);
   tf.dispose([ids, targets, mask]);
   optimizer.dispose();
   model.dispose();

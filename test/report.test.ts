@@ -10,7 +10,7 @@ import { cellsOf, parseSpec, resolveConfig } from "../src/experiments/spec";
 import { kitVsPaper, loadPaper, PAPER_FILE } from "../src/experiments/paper";
 import { writeReport } from "../src/report/report";
 import { formatInterval, methodMeans, methodsTable, textTable } from "../src/report/tables";
-import { iterKFigure, learningCurveFigure, paperFigure, pruningFigure, turnsFigure } from "../src/viz/results";
+import { iterKFigure, learningCurveFigure, paperFigure, pruningFigure, seedBandFigure, turnsFigure } from "../src/viz/results";
 
 const ROOT = path.join(__dirname, "..");
 const spec = parseSpec(
@@ -186,8 +186,7 @@ test("murphy report --json: the table on stdout, per-method means as the last li
   assert.match(missing.stderr, /data\/results\/nope-experiment\/experiment\.json: not found; run `npx murphy experiment nope-experiment` first/);
 });
 
-test("seedBandFigure: mean over seeds with a lowest-to-highest band, only at steps every seed measured", async () => {
-  const { seedBandFigure } = await import("../src/viz/results");
+test("seedBandFigure: mean over seeds with a lowest-to-highest band, only at steps every seed measured", () => {
   const point = (cell: string, step: number, tokens: number, v: number) => ({ method: "m", seed: 0, cell, step, tokensSampled: tokens, tokensTrained: 0, reward: 0, solved: 0, turn1Reward: 0, validationIter1: v, klStart: NaN });
   const results = {
     name: "demo",
@@ -200,10 +199,10 @@ test("seedBandFigure: mean over seeds with a lowest-to-highest band, only at ste
   } as unknown as Parameters<typeof seedBandFigure>[0];
   const figure = seedBandFigure(results, "validationIter1");
   // Only step 2 is measured by both seeds: x = mean(200, 220), y = mean(0.5, 0.3), band [0.3, 0.5].
-  const line = figure.data.find((t) => (t as { name?: string }).name === "m (2 seeds)") as { x: number[]; y: number[] };
+  const line = figure.data.find((t: Record<string, unknown>) => t.name === "m (2 seeds)") as { x: number[]; y: number[] };
   assert.deepEqual(line.x, [210]);
   assert.ok(Math.abs(line.y[0] - 0.4) < 1e-12);
-  const band = figure.data.find((t) => (t as { fill?: string }).fill === "toself") as { y: number[] };
+  const band = figure.data.find((t: Record<string, unknown>) => t.fill === "toself") as { y: number[] };
   assert.deepEqual([...band.y].sort(), [0.3, 0.5]);
-  assert.ok(!figure.data.some((t) => String((t as { name?: string }).name).startsWith("base")), "untrained methods have no curve");
+  assert.ok(!figure.data.some((t: Record<string, unknown>) => String(t.name).startsWith("base")), "untrained methods have no curve");
 });
