@@ -1,14 +1,15 @@
 /**
- * One batched attempt: for each (task, branch history), fit the prompt into the context, sample one
- * completion from the policy in a single call, decode the program and run it in the sandbox, all
- * programs concurrently. Rollouts and the Iter-k evaluation both go task -> sampling -> sandbox ->
+ * One batched attempt: for each (task, branch history), ask the policy for one answer (a token
+ * policy fits the prompt into its context and samples all prompts in a single call; a served model
+ * gets each conversation as chat messages: src/policy/conversation.ts), then run every program in
+ * the sandbox concurrently. Rollouts and the Iter-k evaluation both go task -> sampling -> sandbox ->
  * feedback through here.
  */
 import type { Task } from "./tasks/types";
 import { evaluateProgram, type Evaluation, type ProgramRunner } from "./feedback";
-import { fitPrompt } from "./model/context";
-import { decodeCompletion, type Attempt } from "./model/prompt";
-import type { Policy, SamplingOptions } from "./model/policy";
+import type { Attempt } from "./model/prompt";
+import type { SamplingOptions } from "./model/policy";
+import { asConversationPolicy, type AnyPolicy } from "./policy/conversation";
 
 export interface AttemptResult {
   promptIds: number[];
@@ -17,27 +18,28 @@ export interface AttemptResult {
   completionIds: number[];
   sampledLogprobs: number[];
   code: string;
+  /** The whole answer the program came from (differs from `code` for chat models: prose, fences). */
+  text: string;
   evaluation: Evaluation;
 }
 
 export async function attemptBatch(
-  policy: Policy,
+  policy: AnyPolicy,
   runner: ProgramRunner,
   items: readonly { task: Task; history: readonly Attempt[] }[],
   opts: SamplingOptions & { binary?: boolean },
   seed: number,
 ): Promise<AttemptResult[]> {
-  const maxPrompt = policy.blockSize - opts.maxNewTokens;
-  const prompts = items.map((item) => fitPrompt(policy.tokenizer, item.task, item.history, maxPrompt));
-  const sampled = await policy.sample(prompts.map((p) => p.ids), { ...opts, seed });
-  const codes = sampled.tokens.map((ids) => decodeCompletion(policy.tokenizer, ids));
+  const answers = await asConversationPolicy(policy).answer(items, { ...opts, seed });
+  const codes = answers.map((a) => a.code);
   const evaluations = await Promise.all(items.map((item, i) => evaluateProgram(runner, item.task, codes[i], { binary: opts.binary })));
   return items.map((_, i) => ({
-    promptIds: prompts[i].ids,
-    droppedAttempts: prompts[i].dropped,
-    completionIds: sampled.tokens[i],
-    sampledLogprobs: sampled.logprobs[i],
+    promptIds: answers[i].promptIds,
+    droppedAttempts: answers[i].droppedAttempts,
+    completionIds: answers[i].completionIds,
+    sampledLogprobs: answers[i].sampledLogprobs,
     code: codes[i],
+    text: answers[i].text,
     evaluation: evaluations[i],
   }));
 }

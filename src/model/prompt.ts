@@ -19,6 +19,8 @@ import type { Tokenizer } from "./tokenizer";
 export interface Attempt {
   code: string;
   feedback: string;
+  /** The whole answer the code came from, when it was more than the code (a chat model's prose and fences); chat prompts replay it. */
+  answer?: string;
 }
 
 /**

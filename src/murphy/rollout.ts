@@ -15,7 +15,8 @@ import type { Task } from "../tasks/types";
 import type { ProgramRunner } from "../feedback";
 import type { Attempt } from "../model/prompt";
 import { attemptBatch } from "../attempts";
-import type { Policy, SamplingOptions } from "../model/policy";
+import type { SamplingOptions } from "../model/policy";
+import type { AnyPolicy } from "../policy/conversation";
 import { hashString } from "../util/rng";
 import { selectForExpansion } from "./prune";
 import type { RolloutTree, TreeNode } from "./tree";
@@ -53,7 +54,7 @@ export interface RolloutCounts {
 }
 
 export async function rollout(
-  policy: Policy,
+  policy: AnyPolicy,
   tasks: readonly Task[],
   runner: ProgramRunner,
   opts: RolloutOptions,
@@ -88,10 +89,11 @@ export async function rollout(
           outcome: attempts[i].evaluation.outcome,
           reward: attempts[i].evaluation.reward,
           feedback: attempts[i].evaluation.feedback,
+          ...(attempts[i].text !== attempts[i].code ? { answer: attempts[i].text } : {}),
         };
         tree.nodes.push(node);
         if (p.parent !== null) tree.nodes[p.parent].children.push(node.id);
-        histories[p.tree][node.id] = [...p.history, { code: node.code, feedback: node.feedback }];
+        histories[p.tree][node.id] = [...p.history, { code: node.code, feedback: node.feedback, answer: node.answer }];
         created.push({ tree: p.tree, id: node.id });
         counts.sampledTokens += node.completionIds.length;
         counts.promptTokens += node.promptIds.length;
