@@ -15,6 +15,7 @@ const COMMANDS: Record<string, Command> = {
   train: { summary: "GRPO / MURPHY training: --config configs/murphy-mars.json [--set k=v] [--seed s] [--out dir] [--resume]", load: () => import("./train.js") },
   "generate-tasks": { summary: "regenerate the task suite: [--seed s] [--out data/tasks]", load: () => import("./generate-tasks.js") },
   experiment: { summary: "run an experiment's cells (methods x seeds): <name> [--jobs n] [--only cell|method] [--limit-seeds n] [--json]", load: () => import("./experiment.js") },
+  serve: { summary: "the kit's model behind an OpenAI-compatible API: [--checkpoint dir] [--port 8000] [--host 127.0.0.1]", load: () => import("./serve.js") },
   report: { summary: "print an experiment's results and write build/report/<name>/index.html: <name> [--json]", load: () => import("./report.js") },
 };
 
