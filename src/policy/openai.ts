@@ -212,11 +212,17 @@ export class OpenAIPolicy implements ConversationPolicy {
 
 /** An answer from a parsed choice: the program is the last fenced block of the text, or all of it. */
 function toAnswer(choice: WireChoice, droppedAttempts: number): Answer {
-  const completionIds = choice.completionIds ?? [];
-  let sampledLogprobs = choice.logprobs ?? [];
-  // Log-probs that do not line up with the ids cannot be used as old log-probs: drop them.
-  if (completionIds.length && sampledLogprobs.length && sampledLogprobs.length !== completionIds.length) sampledLogprobs = [];
-  return { code: extractCode(choice.text), text: choice.text, promptIds: choice.promptIds ?? [], completionIds, sampledLogprobs, droppedAttempts };
+  // A tree node holds completion ids and their log-probs together or neither (one log-prob per id,
+  // as saved trees require): old log-probs are only usable next to the ids they belong to.
+  const paired = choice.completionIds !== null && choice.logprobs !== null && choice.completionIds.length === choice.logprobs.length;
+  return {
+    code: extractCode(choice.text),
+    text: choice.text,
+    promptIds: choice.promptIds ?? [],
+    completionIds: paired ? choice.completionIds! : [],
+    sampledLogprobs: paired ? choice.logprobs! : [],
+    droppedAttempts,
+  };
 }
 
 function pick(obj: Record<string, unknown> | undefined, keys: string[]): Record<string, unknown> {
