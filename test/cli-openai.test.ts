@@ -4,7 +4,7 @@
  */
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as net from "node:net";
 import * as os from "node:os";
@@ -15,10 +15,11 @@ import { loadSplit } from "../src/tasks/load";
 import { TASKS_DIR } from "../src/paths";
 import { renderTask } from "../src/model/prompt";
 import type { ExportedExample } from "../src/murphy/training-export";
+import { startServeProcess, type ServeProcess } from "../src/serve/process";
 
 const ROOT = path.join(__dirname, "..");
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "murphy-openai-cli-"));
-let serve: ChildProcess;
+let serve: ServeProcess;
 let baseUrl = "";
 
 function murphy(...args: string[]) {
@@ -27,30 +28,12 @@ function murphy(...args: string[]) {
 }
 
 before(async () => {
-  // The server runs node directly (not through bin/murphy.js) so the test can stop it by its pid.
-  serve = spawn(process.execPath, ["--no-node-snapshot", "--import", "tsx", path.join(ROOT, "src", "cli", "main.ts"), "serve", "--port", "0", "--quiet"], {
-    cwd: ROOT,
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let stderr = "";
-  serve.stderr!.on("data", (d) => (stderr += d));
-  baseUrl = await new Promise<string>((resolve, reject) => {
-    let out = "";
-    serve.stdout!.on("data", (d) => {
-      out += d;
-      const m = /listening on (\S+)/.exec(out);
-      if (m) resolve(m[1]);
-    });
-    serve.once("exit", (code) => reject(new Error(`murphy serve exited with ${code}: ${stderr}`)));
-  });
+  serve = await startServeProcess();
+  baseUrl = serve.baseUrl;
 });
 
 after(async () => {
-  if (serve.exitCode === null) {
-    const exited = new Promise((resolve) => serve.once("exit", resolve));
-    serve.kill("SIGTERM");
-    await exited;
-  }
+  await serve.stop();
   fs.rmSync(tmp, { recursive: true, force: true });
 });
 

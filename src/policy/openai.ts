@@ -27,7 +27,7 @@ import { hashString } from "../util/rng";
 import { conversationMessages, extractCode, KIT_STYLE, type ChatMessage, type PromptStyle } from "./chat-format";
 import type { Answer, Conversation, ConversationPolicy } from "./conversation";
 import { HttpClient, type HttpOptions } from "./http";
-import { parseChatAnswer, parseCompletionAnswer, parseModelsAnswer, parseTokenizeAnswer, problemOf, value, type WireChoice } from "./openai-wire";
+import { parseChatAnswer, parseCompletionAnswer, parseModelsAnswer, parseTokenizeAnswer, problemOf, type WireChoice } from "./openai-wire";
 
 export type OpenAIApi = "chat" | "completions";
 
@@ -96,7 +96,7 @@ export class OpenAIPolicy implements ConversationPolicy {
     this.checked ??= (async () => {
       let listed: { id: string; maxModelLen: number | null }[];
       try {
-        listed = value(parseModelsAnswer(await this.http.get("/models", problemOf(parseModelsAnswer))));
+        listed = parseModelsAnswer(await this.http.get("/models", problemOf(parseModelsAnswer)));
       } catch (e) {
         if ((e as { status?: number }).status === 404) return;
         throw e;
@@ -166,7 +166,7 @@ export class OpenAIPolicy implements ConversationPolicy {
           ...this.options.extraBody,
         };
         const json = await this.http.post("/chat/completions", body, problemOf((j) => parseChatAnswer(j, n)));
-        const choices = value(parseChatAnswer(json, n));
+        const choices = parseChatAnswer(json, n);
         this.count(json, choices);
         choices.forEach((choice, j) => (answers[start + j] = toAnswer(choice, 0)));
         this.options.onProgress?.(++done, runs.length, this.stats);
@@ -183,7 +183,7 @@ export class OpenAIPolicy implements ConversationPolicy {
         { model: this.options.model, messages: this.messages(c, c.history.slice(dropped)), add_generation_prompt: true, ...pick(this.options.extraBody, ["chat_template_kwargs"]) },
         problemOf(parseTokenizeAnswer),
       );
-      const { tokens, maxModelLen } = value(parseTokenizeAnswer(json));
+      const { tokens, maxModelLen } = parseTokenizeAnswer(json);
       const limit = maxModelLen ?? this.maxModelLen;
       if (limit === null || tokens.length + maxNewTokens <= limit) return { ids: tokens, dropped };
     }
@@ -202,7 +202,7 @@ export class OpenAIPolicy implements ConversationPolicy {
       ...omit(this.options.extraBody, ["chat_template_kwargs"]),
     };
     const json = await this.http.post("/completions", body, problemOf((j) => parseCompletionAnswer(j, prompts.length)));
-    const choices = value(parseCompletionAnswer(json, prompts.length));
+    const choices = parseCompletionAnswer(json, prompts.length);
     this.count(json, choices);
     this.options.onProgress?.(1, 1, this.stats);
     // The prompt ids are the ones sent, whatever the server echoes.
