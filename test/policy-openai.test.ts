@@ -269,6 +269,7 @@ test("--openai-strict: only standard OpenAI fields are sent", async () => {
     const [req] = server.requests.filter((r) => r.path === "/v1/chat/completions");
     assert.equal(req.body.return_token_ids, undefined);
     assert.equal(req.body.top_k, undefined);
+    assert.equal(req.body.top_p, 1, "sampling fields are always sent, so a server's defaults cannot change them");
     assert.equal(req.body.logprobs, undefined);
     assert.deepEqual(req.body.stop, ["\n\n\n"]);
     assert.deepEqual(req.body.messages[0], { role: "system", content: "Be brief." });
@@ -282,5 +283,24 @@ test("--openai-strict: only standard OpenAI fields are sent", async () => {
     assert.ok(keyed.server.requests.every((r) => r.headers.authorization === "Bearer sk-test"));
   } finally {
     await keyed.server.close();
+  }
+});
+
+test("a server that ignores n (one choice for n > 1): the other samples are asked one by one, each with its row's seed", async () => {
+  const notices: string[] = [];
+  const { server, policy } = await withChat((req) => ({ json: chatAnswer([`(a) => ${req.body.seed % 1000}`]) }), { onRetry: (m) => notices.push(m) });
+  try {
+    const conversations = [taskA, taskA, taskA, taskB, taskB].map((task) => ({ task, history: [] }));
+    const answers = await policy.answer(conversations, SAMPLING);
+    assert.deepEqual(answers.map((a) => a.code), [0, 1, 2, 3, 4].map((row) => `(a) => ${hashString(`5/row${row}`) % 1000}`));
+    const chats = server.requests.filter((r) => r.path === "/v1/chat/completions");
+    // Both groups go out at once (n = 3 and n = 2), each gets one choice, then 2 + 1 single requests.
+    assert.deepEqual(chats.map((r) => r.body.n).sort(), [1, 1, 1, 2, 3]);
+    assert.equal(notices.filter((m) => /ignores "n"/.test(m)).length, 1);
+    // Defaults sent when the kit does not restrict sampling.
+    assert.equal(chats[0].body.top_p, 1);
+    assert.equal(chats[0].body.top_k, -1);
+  } finally {
+    await server.close();
   }
 });

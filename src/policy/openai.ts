@@ -75,6 +75,8 @@ export class OpenAIPolicy implements ConversationPolicy {
   /** The server's context length for the model, once known (`/v1/models` or `/tokenize`). */
   maxModelLen: number | null = null;
   private checked: Promise<void> | null = null;
+  /** Set once the server has answered a request for n > 1 samples with one (Ollama's OpenAI layer may). */
+  private ignoresN = false;
 
   constructor(readonly options: OpenAIPolicyOptions) {
     if (!options.model) throw new Error(`OpenAIPolicy: a model name is required (what the server at ${options.baseUrl} serves; see its /v1/models)`);
@@ -119,11 +121,14 @@ export class OpenAIPolicy implements ConversationPolicy {
     return answers;
   }
 
-  /** The sampling fields of a request body. */
+  /**
+   * The sampling fields of a request body. Every field the kit samples with is sent, even at its
+   * "off" value (top_p 1, top_k -1), so a server's own defaults (vLLM's --generation-config reads
+   * the model's generation_config.json) never change the sampling behind the kit's back.
+   */
   private samplingBody(opts: SamplingOptions): Record<string, unknown> {
-    const body: Record<string, unknown> = { model: this.options.model, temperature: opts.temperature, max_tokens: opts.maxNewTokens };
-    if (opts.topP !== undefined && opts.topP < 1) body.top_p = opts.topP;
-    if (this.options.extensions !== false && opts.topK) body.top_k = opts.topK;
+    const body: Record<string, unknown> = { model: this.options.model, temperature: opts.temperature, top_p: opts.topP ?? 1, max_tokens: opts.maxNewTokens };
+    if (this.options.extensions !== false) body.top_k = opts.topK || -1;
     if (this.options.stop?.length) body.stop = this.options.stop;
     return body;
   }
@@ -156,23 +161,46 @@ export class OpenAIPolicy implements ConversationPolicy {
     let done = 0;
     await Promise.all(
       runs.map(async ({ start, n }) => {
-        const body: Record<string, unknown> = {
-          ...this.samplingBody(opts),
-          messages: this.messages(conversations[start]),
-          n,
-          seed: hashString(`${opts.seed}/row${start}`),
-          ...(this.options.logprobs !== false ? { logprobs: true } : {}),
-          ...(this.options.extensions !== false ? { return_token_ids: true } : {}),
-          ...this.options.extraBody,
-        };
-        const json = await this.http.post("/chat/completions", body, problemOf((j) => parseChatAnswer(j, n)));
-        const choices = parseChatAnswer(json, n);
-        this.count(json, choices);
+        const messages = this.messages(conversations[start]);
+        let choices: WireChoice[];
+        if (this.ignoresN && n > 1) {
+          choices = (await Promise.all(Array.from({ length: n }, (_, j) => this.chatRequest(messages, start + j, 1, opts)))).flat();
+        } else {
+          choices = await this.chatRequest(messages, start, n, opts);
+          if (choices.length < n) {
+            // The server answered n > 1 with one choice (it ignores n): ask for the others one by one.
+            if (!this.ignoresN) (this.options.onRetry ?? ((m: string) => process.stderr.write(m + "\n")))(`http: ${this.http.baseUrl} ignores "n"; sending one request per sample`);
+            this.ignoresN = true;
+            const rest = await Promise.all(Array.from({ length: n - 1 }, (_, j) => this.chatRequest(messages, start + j + 1, 1, opts)));
+            choices = [...choices, ...rest.flat()];
+          }
+        }
         choices.forEach((choice, j) => (answers[start + j] = toAnswer(choice, 0)));
         this.options.onProgress?.(++done, runs.length, this.stats);
       }),
     );
     return answers;
+  }
+
+  /**
+   * One chat request for `n` samples of `messages`, seeded by the batch row it starts at. Returns
+   * n choices, or one if the server ignores `n`.
+   */
+  private async chatRequest(messages: ChatMessage[], row: number, n: number, opts: SamplingOptions & { seed: number }): Promise<WireChoice[]> {
+    const body: Record<string, unknown> = {
+      ...this.samplingBody(opts),
+      messages,
+      n,
+      seed: hashString(`${opts.seed}/row${row}`),
+      ...(this.options.logprobs !== false ? { logprobs: true } : {}),
+      ...(this.options.extensions !== false ? { return_token_ids: true } : {}),
+      ...this.options.extraBody,
+    };
+    const expected = (json: unknown) => (n > 1 && Array.isArray((json as { choices?: unknown })?.choices) && (json as { choices: unknown[] }).choices.length === 1 ? 1 : n);
+    const json = await this.http.post("/chat/completions", body, problemOf((j) => parseChatAnswer(j, expected(j))));
+    const choices = parseChatAnswer(json, expected(json));
+    this.count(json, choices);
+    return choices;
   }
 
   /** The prompt ids of one conversation from the server's chat template, dropping the oldest attempts until it fits. */
