@@ -1,15 +1,30 @@
 /**
  * Reward and execution feedback: what a sandbox run of one candidate program means for the
- * method. The reward r(n) counts every test (visible and hidden); the feedback text, which the
- * next turn's prompt carries, is built from the VISIBLE tests only, so the model never sees a
- * hidden test. It is quantitative (how many visible tests passed) and qualitative (the first
- * failing case with what was expected and what came back, or the error):
+ * method. Two audiences, two sets of tests:
+ *
+ * - the TRAINER and the final verdict see every test: the reward r(n) counts visible and hidden
+ *   tests, and a program is solved only if it passes all of them;
+ * - the MODEL sees the visible tests only, as it would in deployment, where hidden tests are
+ *   unknown: the feedback text the next turn's prompt carries, and `visiblePassed`, which decides
+ *   whether an attempt goes on to another turn (a rollout node is expanded, an Iter-k chain
+ *   continues) or stops because, as far as the model can tell, it is done.
+ *
+ * So nothing the model sees depends on a hidden test: when every visible test passes, the feedback
+ * is the same text whether the hidden tests pass or fail. The feedback is quantitative (how many
+ * visible tests passed) and qualitative (the first failing case with what was expected and what
+ * came back, or the error):
  *
  *   passed 1/3 visible; f([1,2],3): expected 9, got 6
  *   passed 0/3 visible; f([1,2],3): TypeError: xs.mapp is not a function
  *   passed 0/3 visible; syntax error: Unexpected token ')'
  *   passed 2/3 visible; f([5]): timeout
- *   passed 3/3 visible; hidden tests failed
+ *   passed 3/3 visible
+ *
+ * A task without visible tests (the kit's suite has at least 2; a hand-built task may have none)
+ * gives the model nothing to check or repair against: every attempt counts as `visiblePassed`
+ * (all of its zero visible tests passed), so it is never expanded and a chain stops after one
+ * turn, and its feedback is "passed 0/0 visible". Its reward and verdict still come from the
+ * hidden tests.
  *
  * By convention the sandbox runs `[...task.visible, ...task.hidden]` in that order, so the first
  * `task.visible.length` results are the visible ones; `evaluateProgram` is the one place that
@@ -19,7 +34,10 @@ import { renderArguments, renderValue } from "./model/prompt";
 import type { Outcome, RunResult, TestResult } from "./sandbox/types";
 import type { Task, TestCase } from "./tasks/types";
 
-/** Default bound on the feedback length in characters (= tokens of the char-level tokenizer). */
+/**
+ * Default bound on the feedback length in characters. The tokenizer encodes a character as at
+ * most one token (frequent pieces take fewer), so this also bounds the feedback's tokens.
+ */
 export const DEFAULT_FEEDBACK_MAX_CHARS = 100;
 /** The smallest bound accepted: room for the pass count and one shortened failing case. */
 export const MIN_FEEDBACK_MAX_CHARS = 60;
@@ -28,7 +46,7 @@ const MIN_FIELD_CHARS = 6;
 const ELLIPSIS = "...";
 
 export interface FeedbackOptions {
-  /** Longest feedback in characters (default 120, at least 60). */
+  /** Longest feedback in characters (default DEFAULT_FEEDBACK_MAX_CHARS = 100, at least 60). */
   maxChars?: number;
   /** How many failing visible cases to describe at most (default 1). */
   maxCases?: number;
@@ -41,6 +59,15 @@ export function reward(run: RunResult, opts: { binary?: boolean } = {}): number 
   const passed = run.tests.filter((t) => t.outcome === "passed").length;
   if (opts.binary) return passed === total ? 1 : 0;
   return passed / total;
+}
+
+/**
+ * True when the program passed every visible test of `task` (vacuously true without visible
+ * tests): what the model can know about its own attempt, and so what decides whether it goes on
+ * to another turn. `run` holds the results of `testsOf(task)`, visible first.
+ */
+export function visibleTestsPassed(task: Task, run: RunResult): boolean {
+  return run.tests.slice(0, task.visible.length).every((t) => t.outcome === "passed");
 }
 
 /** The tests a task's programs are run on, in the order the feedback relies on. */
@@ -130,7 +157,8 @@ function describeFailure(result: TestResult): Piece[] {
 }
 
 /**
- * The feedback text for a run of a program on `task`, from the visible tests only.
+ * The feedback text for a run of a program on `task`, from the visible tests only: the same text
+ * for any two runs whose visible results are the same, whatever the hidden tests did.
  * @param run the sandbox result for `[...task.visible, ...task.hidden]`, in that order.
  * @returns one line of at most `maxChars` characters.
  */
@@ -157,10 +185,8 @@ export function buildFeedback(task: Task, run: RunResult, opts: FeedbackOptions 
     return fitPieces(pieces, maxChars) ?? shorten(`${header}; syntax error`, maxChars);
   }
 
-  if (passed === visible.length) {
-    const rest = run.outcome === "passed" ? "all tests passed" : "hidden tests failed";
-    return shorten(`${header}; ${rest}`, maxChars);
-  }
+  // All visible tests passed: say only that. Whether hidden tests passed must not show here.
+  if (passed === visible.length) return shorten(header, maxChars);
 
   let text = header;
   let described = 0;
@@ -194,17 +220,25 @@ export interface EvaluateOptions extends FeedbackOptions {
 
 export interface Evaluation {
   run: RunResult;
-  /** r(n), see `reward`. */
+  /** r(n) over all tests, see `reward`. */
   reward: number;
-  /** The text the next turn's prompt carries, see `buildFeedback`. */
+  /** The text the next turn's prompt carries, from the visible tests only, see `buildFeedback`. */
   feedback: string;
   /** The worst outcome over all tests. */
   outcome: Outcome;
+  /**
+   * Every visible test passed (`visibleTestsPassed`): the model believes it is done, so the
+   * attempt is not expanded and a chain stops here. Decides the next turn, never the verdict.
+   */
+  visiblePassed: boolean;
+  /** Every test, visible and hidden, passed: the final verdict ("solved"). */
+  solved: boolean;
 }
 
 /**
  * Run `code` on all tests of `task` (visible first, then hidden) and turn the result into the
- * reward and the feedback. The single entry point for the CLI, rollouts and evaluation.
+ * reward and verdict (all tests) and the feedback and `visiblePassed` (visible tests only). The
+ * single entry point for the CLI, rollouts, evaluation and the pretraining data.
  */
 export async function evaluateProgram(
   pool: ProgramRunner,
@@ -214,5 +248,12 @@ export async function evaluateProgram(
 ): Promise<Evaluation> {
   const run = await pool.run(code, testsOf(task));
   const feedback = buildFeedback(task, run, opts); // validates the run against the task first
-  return { run, reward: reward(run, { binary: opts.binary }), feedback, outcome: run.outcome };
+  return {
+    run,
+    reward: reward(run, { binary: opts.binary }),
+    feedback,
+    outcome: run.outcome,
+    visiblePassed: visibleTestsPassed(task, run),
+    solved: run.outcome === "passed",
+  };
 }

@@ -4,6 +4,9 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { loadTask } from "../src/tasks/load";
+import { TASKS_DIR } from "../src/paths";
+import { hardCodedVisible } from "./helpers/hard-coded";
 
 const ROOT = path.join(__dirname, "..");
 function murphy(...args: string[]) {
@@ -32,6 +35,16 @@ test("murphy run --task: reward, worst outcome and feedback as the last JSON lin
   assert.match(wrong.feedback, /RangeError: nope/);
   const broken = JSON.parse(murphy("run", "--task", task.id, "--code", "(xs =>", "--json").last);
   assert.equal(broken.outcome, "syntax_error");
+});
+
+test("murphy run: a program hard-coding the visible examples gets reward < 1 and feedback silent about hidden tests", () => {
+  const task = loadTask(TASKS_DIR, "test-00001");
+  const r = JSON.parse(murphy("run", "--task", task.id, "--code", hardCodedVisible(task), "--json").last);
+  assert.ok(r.reward < 1, `reward ${r.reward}`);
+  assert.equal(r.visible_passed, true);
+  assert.equal(r.solved, false);
+  assert.equal(r.feedback, `passed ${task.visible.length}/${task.visible.length} visible`);
+  assert.doesNotMatch(r.feedback, /hidden|all tests/);
 });
 
 test("murphy run --tests: a user's own tests file, and clear errors for a bad one", () => {

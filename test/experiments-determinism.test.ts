@@ -50,7 +50,7 @@ test("the reduced experiment reproduces its committed cells exactly, and a rerun
   for (const cell of cellsOf(spec)) {
     const want = readCellResult(path.join(COMMITTED, "cells", cell.id))!;
     const got = readCellResult(path.join(out, "cells", cell.id))!;
-    for (const key of ["iterPass1", "evalTasks", "steps", "tokensSampled", "tokensTrained", "tokensForwardedGrad", "configHash", "config"] as const) {
+    for (const key of ["iterPass1", "evalTasks", "steps", "tokensSampled", "tokensTrained", "tokensForwardedGrad", "tokensForwardedNoGrad", "configHash", "config"] as const) {
       assert.deepEqual(got[key], want[key], `${cell.id}: ${key} differs from the committed cell.json`);
     }
     const metrics = (d: string) => readJsonl<Record<string, number>>(path.join(d, "cells", cell.id, "metrics.jsonl")).map(withoutTimes);

@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import type { CellResult } from "../src/experiments/cell-result";
 import { parseSpec } from "../src/experiments/spec";
-import { cellRows, comparisonRows, comparisonSummaries, methodRows, methodSummaries, orderCells, toCsv } from "../src/experiments/summary";
+import { cellRows, comparisonRows, comparisonSummaries, methodRows, methodSummaries, orderCells, sampledTokensMismatches, toCsv, type MethodSummary } from "../src/experiments/summary";
 
 const spec = parseSpec(
   {
@@ -16,9 +16,10 @@ const spec = parseSpec(
 );
 
 function cell(method: string, seed: number, iterPass1: number[], tokensSampled = 0, tokensTrained = 0, steps = 0): CellResult {
+  // Forwarded with gradient: prompts too, here 3x the trained completions; without: 1x (e.g. a reference).
   return {
     experiment: "demo", cell: `${method}-s${seed}`, method, seed, iterPass1, evalTasks: 20, eval: spec.eval, steps, tokensSampled, tokensTrained,
-    tokensForwardedGrad: 0, trainSeconds: 0, evalSeconds: 1, wallSeconds: 60, backend: "wasm", gitCommit: "abc", gitDirty: false, sourceTree: "tree",
+    tokensForwardedGrad: 3 * tokensTrained, tokensForwardedNoGrad: tokensTrained, trainSeconds: 0, evalSeconds: 1, wallSeconds: 60, backend: "wasm", gitCommit: "abc", gitDirty: false, sourceTree: "tree",
     configHash: "h", baseCheckpointHash: "b", tasksHash: "t", config: null, finishedAt: "2026-01-01T00:00:00Z",
   };
 }
@@ -98,4 +99,34 @@ test("CSV: union of columns, quoting, six decimals, empty for missing and non-fi
   const text = toCsv([{ a: "x,y", b: 1.23456789, c: null }, { a: 'say "hi"', b: NaN, d: true }]);
   assert.equal(text, 'a,b,c,d\n"x,y",1.234568,,\n"say ""hi""",,,true\n');
   assert.equal(toCsv([], ["p", "q"]), "p,q\n");
+});
+
+test("sampled, trained and forwarded tokens per method: per step and per run, in both CSVs", () => {
+  const rows = cellRows(spec, cells);
+  const marsRow = rows.find((r) => r.cell === "mars-s0")!;
+  // mars: 1200 sampled, 600 trained, 1800 forwarded with and 600 without gradient, over 4 steps.
+  assert.deepEqual(
+    [marsRow.tokens_sampled, marsRow.tokens_trained, marsRow.tokens_forwarded_grad, marsRow.tokens_forwarded_no_grad],
+    [1200, 600, 1800, 600],
+  );
+  assert.deepEqual(
+    [marsRow.sampled_tokens_per_step, marsRow.trained_tokens_per_step, marsRow.forwarded_grad_tokens_per_step, marsRow.forwarded_no_grad_tokens_per_step],
+    [300, 150, 450, 150],
+  );
+  const methods = Object.fromEntries(methodRows(methodSummaries(spec, cells)).map((r) => [r.method, r]));
+  for (const [column, value] of Object.entries({
+    sampled_tokens_per_step: 250, trained_tokens_per_step: 250, forwarded_grad_tokens_per_step: 750, forwarded_no_grad_tokens_per_step: 250,
+    tokens_sampled: 1000, tokens_trained: 1000, tokens_forwarded_grad: 3000, tokens_forwarded_no_grad: 1000,
+  })) assert.equal(methods.grpo[column], value, `grpo ${column}`);
+  assert.equal(methods.base.forwarded_grad_tokens_per_step, 0);
+});
+
+test("sampled-token mismatches: trained pairs more than 5% apart (relative to the smaller), base left out", () => {
+  const summary = (method: string, perStep: number, steps = 4) => ({ method, steps, tokensSampledPerStep: perStep }) as MethodSummary;
+  const found = sampledTokensMismatches([summary("base", 0, 0), summary("grpo", 1000), summary("mars", 1050), summary("mers", 1051), summary("s3", 2000)]);
+  // grpo-mars: 50/1000 = 5% exactly, allowed; grpo-mers 5.1%; s3 against everyone.
+  assert.deepEqual(found.map((m) => [m.a, m.b, Number(m.relative.toFixed(6))]), [
+    ["grpo", "mers", 0.051], ["grpo", "s3", 1], ["mars", "s3", Number((950 / 1050).toFixed(6))], ["mers", "s3", Number((949 / 1051).toFixed(6))],
+  ]);
+  assert.deepEqual(sampledTokensMismatches(methodSummaries(spec, cells)).map((m) => [m.a, m.b]), [["grpo", "mars"]], "1200 vs 1000 sampled over 4 steps: 20%");
 });

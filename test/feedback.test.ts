@@ -8,6 +8,7 @@ import {
   fitPieces,
   reward,
   testsOf,
+  visibleTestsPassed,
   type ProgramRunner,
 } from "../src/feedback";
 import type { Outcome, RunResult, TestResult } from "../src/sandbox/types";
@@ -80,10 +81,29 @@ test("feedback: runtime error, timeout, memory and output limits, syntax error",
   assert.equal(buildFeedback(task, syntax), "passed 0/3 visible; syntax error: Unexpected token ')'");
 });
 
-test("feedback: all visible pass but hidden fail, and all pass", () => {
+test("feedback: when every visible test passes, the text is identical whether hidden tests pass or fail", () => {
+  const allPass = makeRun(Array(6).fill(pass));
   const hiddenFail = makeRun([pass, pass, pass, pass, wrong("1"), pass]);
-  assert.equal(buildFeedback(task, hiddenFail), "passed 3/3 visible; hidden tests failed");
-  assert.equal(buildFeedback(task, makeRun(Array(6).fill(pass))), "passed 3/3 visible; all tests passed");
+  const hiddenCrash = makeRun([pass, pass, pass, { outcome: "runtime_error", error: { type: "RangeError", message: "SECRET" } }, { outcome: "timeout" }, pass]);
+  const expected = "passed 3/3 visible";
+  for (const run of [allPass, hiddenFail, hiddenCrash]) {
+    assert.equal(buildFeedback(task, run), expected);
+    assert.equal(buildFeedback(task, run, { maxChars: 60, maxCases: 3 }), expected);
+  }
+  // The verdicts differ: only the model-facing part is blind to the hidden tests.
+  assert.equal(visibleTestsPassed(task, hiddenFail), true);
+  assert.equal(reward(hiddenFail), 5 / 6);
+  assert.equal(reward(allPass), 1);
+});
+
+test("feedback: a task without visible tests gives the same text for any run, and counts as visibly passed", () => {
+  const blind: Task = { ...task, visible: [] };
+  const passing = makeRun(Array(3).fill(pass), blind);
+  const failing = makeRun([wrong("0"), { outcome: "syntax_error", error: { type: "SyntaxError", message: "x" } }, pass], blind);
+  assert.equal(buildFeedback(blind, passing), "passed 0/0 visible");
+  assert.equal(buildFeedback(blind, failing), "passed 0/0 visible");
+  assert.equal(visibleTestsPassed(blind, failing), true);
+  assert.equal(reward(failing), 1 / 3);
 });
 
 test("feedback: never shows a hidden test, even when only hidden tests carry errors", () => {
@@ -154,7 +174,7 @@ test("feedback: bad options and runs that do not match the task are clear errors
   assert.throws(() => checkRunMatchesTask(task, swapped), /result 0 is for test .* but visible test 0 is .*run the tests as \[\.\.\.task\.visible, \.\.\.task\.hidden\]/);
 });
 
-test("evaluateProgram: runs visible then hidden tests and returns run, reward, feedback, outcome", async () => {
+test("evaluateProgram: runs visible then hidden tests and returns run, reward, feedback, outcome and both verdicts", async () => {
   const calls: { code: string; tests: TestCase[] }[] = [];
   // A stand-in runner: passes a test when the program text contains its expected value.
   const runner: ProgramRunner = {
@@ -171,10 +191,16 @@ test("evaluateProgram: runs visible then hidden tests and returns run, reward, f
   assert.deepEqual(calls[0].tests, [...task.visible, ...task.hidden]);
   assert.equal(result.outcome, "wrong_answer");
   assert.equal(result.reward, 5 / 6); // only the hidden test expecting 3 fails
-  assert.equal(result.feedback, "passed 3/3 visible; hidden tests failed");
+  assert.equal(result.feedback, "passed 3/3 visible");
+  assert.equal(result.visiblePassed, true);
+  assert.equal(result.solved, false);
+  const all = await evaluateProgram(runner, task, "#9 #8 #0 #3", {});
+  assert.deepEqual([all.reward, all.feedback, all.visiblePassed, all.solved], [1, "passed 3/3 visible", true, true]);
   const binary = await evaluateProgram(runner, task, "#9 #8 #0", { binary: true });
   assert.equal(binary.reward, 0);
   const first = await evaluateProgram(runner, task, "#8 #0 #3", { maxChars: 60 });
   assert.equal(first.reward, 5 / 6);
   assert.equal(first.feedback, "passed 2/3 visible; f([1,2],3): expected 9, got 0");
+  assert.equal(first.visiblePassed, false);
+  assert.equal(first.solved, false);
 });

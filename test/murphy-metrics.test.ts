@@ -28,7 +28,7 @@ test("solved within s turns is cumulative over turns", () => {
 });
 
 test("tree metrics by hand", () => {
-  const m = treeMetrics(scored, { turns: 2, zeroVarianceTolerance: 1e-6, forward: { updateEpochs: 2, recomputeOld: true, reference: false } });
+  const m = treeMetrics(scored, { turns: 2, zeroVarianceTolerance: 1e-6 });
   const r = [0, 1, 0, 1, /* B */ 0, 0.5, 0.5, 1, 0, 0, /* C */ 0, 0];
   const mean = r.reduce((a, b) => a + b) / r.length;
   assert.equal(m["reward/mean"], mean);
@@ -36,6 +36,10 @@ test("tree metrics by hand", () => {
   // Groups: A {0, 1}: R (1, 1) flat; A {2, 3}: (1, 0); B {0, 1}: R (1, .5); B {2, 3}: (.5, 1);
   // B {4, 5}: (0, 0) flat; C {0, 1}: (0, 0) flat. 3 of 6 flat.
   assert.equal(m["reward/frac_zero_std"], 3 / 6);
+  // Per turn: turn 1 groups A{0,1}, B{0,1}, C{0,1}: 2 of 3 flat; turn 2 groups A{2,3}, B{2,3},
+  // B{4,5}: 1 of 3 flat.
+  assert.equal(m["turn1/frac_zero_std"], 2 / 3);
+  assert.equal(m["turn2/frac_zero_std"], 1 / 3);
   assert.equal(m["turn1/solved"], 1 / 3);
   assert.equal(m["turn2/solved"], 2 / 3);
   assert.equal(m["turn1/candidates"], 6);
@@ -56,10 +60,35 @@ test("tree metrics by hand", () => {
   // Tokens: A 4+4+2+2, B 6 * 3, C 2 * 3; trained: A2, A3 (2 + 2) and B0..B3 (3 each).
   assert.equal(m["tokens/sampled"], 12 + 18 + 6);
   assert.equal(m["tokens/trained"], 4 + 12);
-  // No prompts in toy trees: forwarded = completion tokens; grad x2 epochs, no-grad x1 (old).
-  assert.equal(m["tokens/forwarded_grad"], 32);
-  assert.equal(m["tokens/forwarded_no_grad"], 16);
+  // Forwarded tokens are the update's own count (update.ts), not a tree metric.
+  assert.equal(m["tokens/forwarded_grad"], undefined);
   for (const name of Object.keys(m)) assert.ok(metricInfo(name), `${name} is documented in METRICS`);
+});
+
+test("per-turn frac_zero_std: on propagated R (not r), per advantage-group mode, absent for an empty turn", () => {
+  /*
+   * One task, S = 3 allowed but no turn-3 candidates.
+   *   first attempts: .5 (expanded: 1, .5), 1, 0 (expanded: 0, 0)
+   * MaRS, gamma 1: R = (1, 1, 0 | 1, .5 | 0, 0).
+   * siblings: turn 1 {R 1, 1, 0}: not flat; turn 2 {1, .5}: not flat, {0, 0}: flat -> 0, 1/2.
+   */
+  const tree = toyTree([{ reward: 0.5, children: [{ reward: 1 }, { reward: 0.5 }] }, { reward: 1 }, { reward: 0, children: [{ reward: 0 }, { reward: 0 }] }]);
+  const one = (over: Partial<ScoreOptions>, group?: "siblings" | "turn") =>
+    treeMetrics([scoreTree(tree, { ...options, intraPrune: { ...options.intraPrune, enabled: false }, ...over })], { turns: 3, zeroVarianceTolerance: 1e-6, group });
+  const m = one({});
+  assert.equal(m["turn1/frac_zero_std"], 0);
+  assert.equal(m["turn2/frac_zero_std"], 1 / 2);
+  assert.equal(m["turn3/frac_zero_std"], undefined, "no turn-3 candidates: absent");
+  assert.equal(m["reward/frac_zero_std"], 1 / 3);
+  // Turn groups: turn 2 pools (1, .5, 0, 0) into one group, not flat.
+  const pooled = one({}, "turn");
+  assert.equal(pooled["turn1/frac_zero_std"], 0);
+  assert.equal(pooled["turn2/frac_zero_std"], 0);
+  // R, not r: make every first attempt's R equal although their r differ (.5, 1, .4 -> all 1).
+  const repaired = toyTree([{ reward: 0.5, children: [{ reward: 1 }, { reward: 0 }] }, { reward: 1 }, { reward: 0.4, children: [{ reward: 1 }, { reward: 1 }] }]);
+  const flatFirst = treeMetrics([scoreTree(repaired, options)], { turns: 2, zeroVarianceTolerance: 1e-6 });
+  assert.equal(flatFirst["turn1/frac_zero_std"], 1, "MaRS makes the turn-1 group flat: R = (1, 1, 1)");
+  assert.equal(flatFirst["turn2/frac_zero_std"], 1 / 2, "children (1, 0) differ, (1, 1) are flat");
 });
 
 test("frac_zero_std uses the tolerance on the span of each group", () => {

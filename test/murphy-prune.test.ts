@@ -83,17 +83,19 @@ test("IntraP on a tree: zero-variance groups, then the budget, with reasons", ()
   assert.deepEqual(intraGroupPrune(flat, spread, [-1, 2, -1], { zeroVarianceTolerance: 0.2, maxPerGroup: 3 }), [ZERO, ZERO, ZERO]);
 });
 
-test("selectForExpansion ranks failed candidates by their own reward, highest first, ties by id", () => {
+test("selectForExpansion ranks visibly failed candidates by their own reward, highest first, ties by id", () => {
   const candidates = [
-    { id: 0, reward: 0.5 },
-    { id: 1, reward: 1 },
-    { id: 2, reward: 0.75 },
-    { id: 3, reward: 0 },
-    { id: 4, reward: 0.75 },
+    { id: 0, reward: 0.5, visiblePassed: false },
+    { id: 1, reward: 1, visiblePassed: true },
+    { id: 2, reward: 0.75, visiblePassed: false },
+    { id: 3, reward: 0, visiblePassed: false },
+    { id: 4, reward: 0.75, visiblePassed: false },
+    // Passes the visible tests, fails hidden ones: the model thinks it is done, never expanded.
+    { id: 5, reward: 0.8, visiblePassed: true },
   ];
   assert.deepEqual(selectForExpansion(candidates, 2), [2, 4]);
-  assert.deepEqual(selectForExpansion(candidates, 10), [2, 4, 0, 3], "never a solved candidate");
-  assert.deepEqual(selectForExpansion([{ id: 7, reward: 1 }], 2), []);
+  assert.deepEqual(selectForExpansion(candidates, 10), [2, 4, 0, 3], "never a candidate that passed its visible tests");
+  assert.deepEqual(selectForExpansion([{ id: 7, reward: 1, visiblePassed: true }], 2), []);
   assert.throws(() => selectForExpansion(candidates, 0), /interPrune.maxSubtrees must be an integer >= 1 \(got 0\)/);
 });
 

@@ -6,6 +6,7 @@ import { SandboxPool } from "../src/sandbox/pool";
 import { loadSplit } from "../src/tasks/load";
 import { TASKS_DIR } from "../src/paths";
 import { ScriptedPolicy } from "./helpers/scripted-policy";
+import { hardCodedVisible } from "./helpers/hard-coded";
 
 const pool = new SandboxPool();
 after(() => pool.close());
@@ -57,6 +58,41 @@ test("rollout builds the feedback-conditioned tree: failed candidates get G_s ch
   }
   assert.equal(counts.candidates, 14);
   assert.equal(counts.sampledTokens, trees.flatMap((t) => t.nodes).reduce((a, n) => a + n.completionIds.length, 0));
+  // Prefill: each call's distinct prompts once. Turn 1: one task prompt per tree (3 rows share
+  // it). Turn 2: the two failed attempts of a tree wrote the same program and got the same
+  // feedback, so all 4 children of a tree share one prompt.
+  const turn1 = trees.reduce((a, t) => a + t.nodes[0].promptIds.length, 0);
+  const turn2Prompts = trees.map((t) => new Set(t.nodes.filter((n) => n.turn === 2).map((n) => n.promptIds.join(","))));
+  assert.deepEqual(turn2Prompts.map((p) => p.size), [1, 1]);
+  const turn2 = trees.reduce((a, t) => a + t.nodes.find((n) => n.turn === 2)!.promptIds.length, 0);
+  assert.equal(counts.promptTokens, turn1 + turn2);
+  assert.ok(counts.promptTokens < trees.flatMap((t) => t.nodes).reduce((a, n) => a + n.promptIds.length, 0));
+});
+
+test("rollout expands on the visible tests alone: a candidate that passes them but fails hidden tests is a leaf", async () => {
+  // Turn 1: row 0 hard-codes the visible examples (visible pass, hidden fail), row 1 is wrong,
+  // row 2 is the reference. Repairs: the reference.
+  const policy = new ScriptedPolicy((prompt, row) => {
+    const task = tasks.find((t) => prompt.includes(t.description))!;
+    if (prompt.includes("<attempt>")) return task.reference;
+    return [hardCodedVisible(task), WRONG(task.signature), task.reference][row % 3];
+  });
+  const { trees } = await rollout(policy, tasks, pool, { temperature: 1, maxNewTokens: 300, groupSize: 3, turns: 2, childrenPerFailed: 2, seed: 1 });
+  for (const [i, tree] of trees.entries()) {
+    const [hardCoded, wrong, right] = tree.nodes.filter((n) => n.turn === 1);
+    assert.equal(hardCoded.visiblePassed, true);
+    assert.ok(hardCoded.reward < 1, `hard-coded reward ${hardCoded.reward}`);
+    assert.notEqual(hardCoded.outcome, "passed");
+    assert.equal(hardCoded.children.length, 0, "a visible pass is a leaf even though hidden tests fail");
+    assert.equal(hardCoded.feedback, `passed ${tasks[i].visible.length}/${tasks[i].visible.length} visible`);
+    assert.equal(hardCoded.feedback, right.feedback, "the model cannot tell it from a correct program");
+    assert.equal(wrong.visiblePassed, false);
+    assert.equal(wrong.children.length, 2);
+    assert.deepEqual([right.visiblePassed, right.reward, right.children.length], [true, 1, 0]);
+  }
+  // The second call samples only the repairs of the wrong candidates.
+  assert.deepEqual(policy.calls.map((c) => c.prompts.length), [6, 4]);
+  assert.ok(policy.calls[1].prompts.every((p) => !p.includes(hardCodedVisible(tasks[0])) && !p.includes(hardCodedVisible(tasks[1]))));
 });
 
 test("rollout with one turn is GRPO's group; skipExpansion expands only the best K failed candidates", async () => {

@@ -24,7 +24,7 @@ test("mutate: distinct edits of the program, never the program itself, determini
   assert.deepEqual(mutate("(x)=>x", new Rng(1), 3).filter((m) => m.kind === "constant"), []);
 });
 
-test("repair material: every kept attempt really fails, and its feedback is the sandbox's", async () => {
+test("repair material: every kept attempt really fails a visible test, and its feedback is the sandbox's", async () => {
   const tasks = loadSplit(TASKS_DIR, "validation").slice(0, 40);
   const material = await buildRepairMaterial(tasks, pool, new Rng(0), { perTask: 2 });
   assert.equal(material.length, tasks.length);
@@ -35,6 +35,7 @@ test("repair material: every kept attempt really fails, and its feedback is the 
       attempts++;
       const run = await pool.run(a.code, [...tasks[i].visible, ...tasks[i].hidden]);
       assert.notEqual(run.outcome, "passed", a.code);
+      assert.ok(run.tests.slice(0, tasks[i].visible.length).some((t) => t.outcome !== "passed"), `${a.code} fails a visible test`);
       assert.match(a.feedback, /^passed \d\/\d visible; /);
     }
   }

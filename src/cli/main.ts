@@ -15,6 +15,7 @@ const COMMANDS: Record<string, Command> = {
   rollout: { summary: "MURPHY trees (credit, pruning, advantages) and trainable examples: --out DIR [--policy kit|openai --base-url URL --model NAME] [--config c]", load: () => import("./rollout.js") },
   train: { summary: "GRPO / MURPHY training: --config configs/murphy-mars.json [--set k=v] [--seed s] [--out dir] [--resume]", load: () => import("./train.js") },
   "generate-tasks": { summary: "regenerate the task suite: [--seed s] [--out data/tasks]", load: () => import("./generate-tasks.js") },
+  "compute-match": { summary: "compute-matched GRPO group size from a MURPHY run: --metrics <run>/metrics.jsonl [--min-steps 10] [--json]", load: () => import("./compute-match.js") },
   experiment: { summary: "run an experiment's cells (methods x seeds): <name> [--jobs n] [--only cell|method] [--limit-seeds n] [--json]", load: () => import("./experiment.js") },
   serve: { summary: "the kit's model behind an OpenAI-compatible API: [--checkpoint dir] [--port 8000] [--host 127.0.0.1]", load: () => import("./serve.js") },
   report: { summary: "print an experiment's results and write build/report/<name>/index.html: <name> [--json]", load: () => import("./report.js") },

@@ -23,6 +23,8 @@ export async function main(argv: string[]): Promise<void> {
   const out = process.stdout;
   out.write(`${spec.name}: Iter-k pass@1 on ${spec.eval.split}${spec.eval.limit ? ` (first ${spec.eval.limit} tasks)` : ""}, mean [95% CI] over seeds\n`);
   out.write(textTable(methodsTable(results)) + "\n");
+  // On stdout, right under the tokens per step they are about: a reader must not miss them.
+  for (const warning of report.computeWarnings) out.write(`warning: ${warning}\n`);
   const comparisons = comparisonsTable(results);
   if (comparisons.numRows() > 0) out.write(`\npaired by seed (method - baseline):\n${textTable(comparisons)}\n`);
   const sentence = comparisonSentence(results);
@@ -39,6 +41,7 @@ export async function main(argv: string[]): Promise<void> {
       headline: sentence ?? null,
       comparisons: Object.fromEntries(results.comparisons.map((c) => [`${c.method} - ${c.baseline}`, Object.fromEntries(c.difference.map((ci, k) => [`iter${k + 1}_pass1`, ci.mean]))])),
       warnings: report.warnings,
+      compute_warnings: report.computeWarnings,
     });
   }
 }

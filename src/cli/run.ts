@@ -75,7 +75,7 @@ export async function main(argv: string[]): Promise<void> {
       if (result.run.output) process.stdout.write(`printed output:\n${result.run.output}\n`);
       process.stdout.write(`outcome: ${result.outcome}\nreward: ${result.reward}\nfeedback: ${result.feedback}\n`);
     }
-    if (values.json) printJsonLast({ task: task.id, outcome: result.outcome, reward: result.reward, feedback: result.feedback, tests: perTest, ms: result.run.ms });
+    if (values.json) printJsonLast({ task: task.id, outcome: result.outcome, reward: result.reward, solved: result.solved, visible_passed: result.visiblePassed, feedback: result.feedback, tests: perTest, ms: result.run.ms });
   } finally {
     await pool.close();
   }

@@ -10,9 +10,15 @@ import { describeBackend, selectBackend } from "../backend";
 import { DATA_DIR, ROOT, TASKS_DIR } from "../paths";
 import { loadSplit } from "../tasks/load";
 import { SandboxPool } from "../sandbox/pool";
-import { loadConfig } from "../murphy/config";
+import { type Config, loadConfig } from "../murphy/config";
+import { firstTasks } from "../eval/defaults";
 import { train } from "../murphy/trainer";
 import { provenance } from "../util/provenance";
+
+/** The tasks evaluated during training: the first `eval.limit` of `eval.split` (0 = the whole split). */
+export function evalTasksOf(config: Config) {
+  return firstTasks(loadSplit(TASKS_DIR, config.eval.split), config.eval.limit);
+}
 
 export async function main(argv: string[]): Promise<void> {
   const { values } = parse("train", argv, {
@@ -41,7 +47,8 @@ export async function main(argv: string[]): Promise<void> {
       config,
       out,
       trainTasks: loadSplit(TASKS_DIR, "train"),
-      evalTasks: loadSplit(TASKS_DIR, config.eval.split).slice(0, config.eval.limit),
+      evalTasks: evalTasksOf(config),
+      probeTasks: loadSplit(TASKS_DIR, "validation"),
       runner: pool,
       resume: values.resume,
       meta: { configFile: path.relative(ROOT, path.resolve(values.config)), overrides, backend: backend.name, gitCommit: provenance().gitCommit },

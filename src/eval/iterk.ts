@@ -2,7 +2,13 @@
  * The sequential self-correction evaluation (the paper's "Iter-k"): for each task, run n
  * independent chains; in each chain the policy writes one program per turn, the program runs in
  * the sandbox, and a failed program's feedback goes into the next turn's prompt, up to k turns.
- * A chain stops at its first program that passes every test (visible and hidden).
+ *
+ * Whether a chain goes on follows the visible tests alone, as in deployment: a chain stops at its
+ * first program that passes every VISIBLE test (the model believes it is done). The verdict uses
+ * every test: the chain counts as solved at that turn only if the program also passes every
+ * hidden test; a program that passes the visible tests but fails hidden ones ends its chain
+ * unsolved. (A program that passes every test also passes the visible ones, so a solved chain
+ * always stops.)
  */
 import type { Task } from "../tasks/types";
 import type { Outcome } from "../sandbox/types";
@@ -35,7 +41,10 @@ export interface AttemptRecord {
   code: string;
   reward: number;
   outcome: Outcome;
+  /** Passed every test, visible and hidden: the verdict. */
   solved: boolean;
+  /** Passed every visible test: the chain stopped here (solved or not). */
+  visiblePassed: boolean;
   feedback: string;
   promptTokens: number;
   completionTokens: number;
@@ -47,7 +56,7 @@ export interface AttemptRecord {
 
 export interface IterKResult {
   records: AttemptRecord[];
-  /** solvedAtTurn[task][chain]: 1-based turn of the first full pass, 0 if never. */
+  /** solvedAtTurn[task][chain]: 1-based turn of the chain's full pass, 0 if never. */
   solvedAtTurn: number[][];
   /** Iter-1..Iter-k pass@1. */
   iterPass1: number[];
@@ -95,7 +104,7 @@ export async function evaluateIterK(
       const attempts = await attemptBatch(policy, runner, batch, opts, hashString(`${opts.seed}/iterk/turn${turn}/batch${start}`));
       batch.forEach((c, i) => {
         const { evaluation: result, code } = attempts[i];
-        const solved = result.run.outcome === "passed";
+        const solved = result.solved;
         records.push({
           taskId: c.task.id,
           chain: c.chain,
@@ -104,6 +113,7 @@ export async function evaluateIterK(
           reward: result.reward,
           outcome: result.outcome,
           solved,
+          visiblePassed: result.visiblePassed,
           feedback: result.feedback,
           promptTokens: attempts[i].promptIds.length,
           completionTokens: attempts[i].completionIds.length,
@@ -111,7 +121,8 @@ export async function evaluateIterK(
           ...(attempts[i].text !== code ? { answer: attempts[i].text } : {}),
         });
         if (solved) solvedAtTurn[c.taskIndex][c.chain] = turn;
-        else next.push({ ...c, history: [...c.history, { code, feedback: result.feedback, ...(attempts[i].text !== code ? { answer: attempts[i].text } : {}) }] });
+        // The chain goes on only where the model can see a failure: a visible test failed.
+        if (!result.visiblePassed) next.push({ ...c, history: [...c.history, { code, feedback: result.feedback, ...(attempts[i].text !== code ? { answer: attempts[i].text } : {}) }] });
       });
       onProgress?.(turn, Math.min(start + batchSize, active.length), active.length);
     }

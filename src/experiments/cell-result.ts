@@ -12,7 +12,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { ROOT, TASKS_DIR } from "../paths";
-import { writeFileAtomic } from "../util/files";
+import { readJsonl, writeFileAtomic } from "../util/files";
 import { type Provenance, provenance } from "../util/provenance";
 import type { Config } from "../murphy/config";
 import { type Cell, type EvalSpec, type ExperimentSpec, cellConfigHash, checkpointHash, tasksHash } from "./spec";
@@ -35,6 +35,12 @@ export interface CellResult {
   tokensTrained: number;
   /** Tokens forwarded with gradient (metric tokens/forwarded_grad, summed: includes prompts and epochs). */
   tokensForwardedGrad: number;
+  /**
+   * Tokens forwarded without gradient (metric tokens/forwarded_no_grad, summed: reference and
+   * recomputed old log-probs). Cells written before this field existed get it from their
+   * metrics.jsonl when read (readCellResult).
+   */
+  tokensForwardedNoGrad: number;
   /** Seconds of rollout + update over all steps (from the metrics, so it survives a resume). */
   trainSeconds: number;
   evalSeconds: number;
@@ -86,11 +92,19 @@ export function cellInputs(spec: ExperimentSpec, cell: Cell): CellInputs {
 export function readCellResult(resultDir: string): CellResult | undefined {
   const file = path.join(resultDir, "cell.json");
   if (!fs.existsSync(file)) return undefined;
+  let result: CellResult;
   try {
-    return JSON.parse(fs.readFileSync(file, "utf8")) as CellResult;
+    result = JSON.parse(fs.readFileSync(file, "utf8")) as CellResult;
   } catch (e) {
     throw new Error(`${file}: not valid JSON (${(e as Error).message}); delete it to run the cell again`);
   }
+  if (result.tokensForwardedNoGrad === undefined) {
+    // An older cell.json: the count is in its per-step metrics (0 for "base", which has none).
+    const metricsFile = path.join(resultDir, "metrics.jsonl");
+    const metrics = fs.existsSync(metricsFile) ? readJsonl<Record<string, number>>(metricsFile) : [];
+    result.tokensForwardedNoGrad = metrics.reduce((total, m) => total + (m["tokens/forwarded_no_grad"] ?? 0), 0);
+  }
+  return result;
 }
 
 /** Why a finished cell no longer matches its inputs, or "" when it does. */

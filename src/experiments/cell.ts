@@ -20,6 +20,7 @@ import { train } from "../murphy/trainer";
 import { loadPolicy } from "../model/store";
 import { GptPolicy } from "../model/gpt-policy";
 import { attemptProgress, evaluateIterK } from "../eval/iterk";
+import { firstTasks } from "../eval/defaults";
 import { readJsonl, writeFileAtomic, writeJsonl } from "../util/files";
 import { Progress } from "../util/progress";
 import { type Cell, type ExperimentSpec, resolveConfig } from "./spec";
@@ -39,7 +40,7 @@ export async function runCell(spec: ExperimentSpec, cell: Cell, paths: CellPaths
   const backend = await selectBackend();
   log(`${describeBackend(backend)}`);
   const config = resolveConfig(spec, cell.method, cell.seed);
-  const evalTasks = loadSplit(TASKS_DIR, spec.eval.split).slice(0, spec.eval.limit || undefined);
+  const evalTasks = firstTasks(loadSplit(TASKS_DIR, spec.eval.split), spec.eval.limit);
   // One sandbox worker: with --jobs n, n cells share the machine's cores.
   const pool = new SandboxPool({ poolSize: 1, timeoutMs: config?.sandbox.timeoutMs ?? 1000 });
   fs.mkdirSync(paths.runDir, { recursive: true });
@@ -62,7 +63,10 @@ export async function runCell(spec: ExperimentSpec, cell: Cell, paths: CellPaths
         config: { ...config, initCheckpoint: path.resolve(ROOT, config.initCheckpoint) },
         out: trainDir,
         trainTasks: loadSplit(TASKS_DIR, "train"),
-        evalTasks: config.eval.every > 0 ? loadSplit(TASKS_DIR, config.eval.split).slice(0, config.eval.limit || undefined) : [],
+        // The spec sets eval.every = 0 and the cell evaluates once itself, below: no tasks, no
+        // evaluation inside the trainer (unless a spec asks for it with eval.every > 0).
+        evalTasks: config.eval.every > 0 ? firstTasks(loadSplit(TASKS_DIR, config.eval.split), config.eval.limit) : [],
+        probeTasks: loadSplit(TASKS_DIR, "validation"),
         runner: pool,
         resume: true,
         meta: { experiment: spec.name, cell: cell.id, backend: backend.name, gitCommit: provenance().gitCommit },
@@ -105,6 +109,7 @@ export async function runCell(spec: ExperimentSpec, cell: Cell, paths: CellPaths
       tokensSampled: sumOf(metrics, "tokens/sampled"),
       tokensTrained: sumOf(metrics, "tokens/trained"),
       tokensForwardedGrad: sumOf(metrics, "tokens/forwarded_grad"),
+      tokensForwardedNoGrad: sumOf(metrics, "tokens/forwarded_no_grad"),
       trainSeconds: sumOf(metrics, "time/rollout_s") + sumOf(metrics, "time/update_s"),
       evalSeconds,
       wallSeconds: (Date.now() - started) / 1000,

@@ -4,6 +4,9 @@
  * - summary.csv: one row per cell (method, seed, Iter-1..k pass@1, tokens, time, provenance);
  * - summary-methods.csv: per method, the mean and 95% t-interval over seeds of Iter-k pass@1,
  *   and the gain over the base model paired by seed (when the experiment has a "base" method);
+ *   both report the compute of training: completion tokens sampled, completion tokens trained,
+ *   and prompt + completion tokens forwarded with and without gradient, per step (mean over
+ *   steps) and per run (total), so a reader can check that compared methods were matched;
  * - comparisons.csv: per comparison in the spec (e.g. MURPHY vs compute-matched GRPO), the mean
  *   difference paired by seed and its 95% t-interval, per Iter-k.
  *
@@ -23,12 +26,16 @@ export interface MethodSummary {
   iter: ConfidenceInterval[];
   /** Iter-k pass@1 minus the base model's at the same seed, index k-1 (absent without "base" cells). */
   gainOverBase?: ConfidenceInterval[];
-  /** Means over seeds. */
+  /** Means over seeds. Per step: a run's total over its steps; totals: per run. */
   steps: number;
   tokensSampledPerStep: number;
   tokensTrainedPerStep: number;
+  tokensForwardedGradPerStep: number;
+  tokensForwardedNoGradPerStep: number;
   tokensSampled: number;
   tokensTrained: number;
+  tokensForwardedGrad: number;
+  tokensForwardedNoGrad: number;
   wallSeconds: number;
 }
 
@@ -60,8 +67,11 @@ export function cellRows(spec: ExperimentSpec, cells: readonly CellResult[]): Ro
       tokens_sampled: c.tokensSampled,
       tokens_trained: c.tokensTrained,
       tokens_forwarded_grad: c.tokensForwardedGrad,
+      tokens_forwarded_no_grad: c.tokensForwardedNoGrad,
       sampled_tokens_per_step: perStep(c.tokensSampled, c.steps),
       trained_tokens_per_step: perStep(c.tokensTrained, c.steps),
+      forwarded_grad_tokens_per_step: perStep(c.tokensForwardedGrad, c.steps),
+      forwarded_no_grad_tokens_per_step: perStep(c.tokensForwardedNoGrad, c.steps),
       train_seconds: c.trainSeconds,
       eval_seconds: c.evalSeconds,
       wall_seconds: c.wallSeconds,
@@ -104,8 +114,12 @@ export function methodSummaries(spec: ExperimentSpec, cells: readonly CellResult
       steps: mean(own.map((c) => c.steps)),
       tokensSampledPerStep: mean(own.map((c) => perStep(c.tokensSampled, c.steps))),
       tokensTrainedPerStep: mean(own.map((c) => perStep(c.tokensTrained, c.steps))),
+      tokensForwardedGradPerStep: mean(own.map((c) => perStep(c.tokensForwardedGrad, c.steps))),
+      tokensForwardedNoGradPerStep: mean(own.map((c) => perStep(c.tokensForwardedNoGrad, c.steps))),
       tokensSampled: mean(own.map((c) => c.tokensSampled)),
       tokensTrained: mean(own.map((c) => c.tokensTrained)),
+      tokensForwardedGrad: mean(own.map((c) => c.tokensForwardedGrad)),
+      tokensForwardedNoGrad: mean(own.map((c) => c.tokensForwardedNoGrad)),
       wallSeconds: mean(own.map((c) => c.wallSeconds)),
     };
     if (base.length && method.name !== "base") {
@@ -145,12 +159,48 @@ export function methodRows(summaries: readonly MethodSummary[]): Row[] {
       steps: s.steps,
       sampled_tokens_per_step: s.tokensSampledPerStep,
       trained_tokens_per_step: s.tokensTrainedPerStep,
+      forwarded_grad_tokens_per_step: s.tokensForwardedGradPerStep,
+      forwarded_no_grad_tokens_per_step: s.tokensForwardedNoGradPerStep,
       tokens_sampled: s.tokensSampled,
       tokens_trained: s.tokensTrained,
+      tokens_forwarded_grad: s.tokensForwardedGrad,
+      tokens_forwarded_no_grad: s.tokensForwardedNoGrad,
       wall_seconds: s.wallSeconds,
     });
     return row;
   });
+}
+
+/** Largest relative difference of sampled tokens per step two trained methods may have and still count as compute-matched. */
+export const SAMPLED_TOKENS_TOLERANCE = 0.05;
+
+export interface SampledTokensMismatch {
+  a: string;
+  b: string;
+  aPerStep: number;
+  bPerStep: number;
+  /** |a - b| / min(a, b): how much more the larger samples than the smaller. */
+  relative: number;
+}
+
+/**
+ * Every pair of trained methods (steps > 0; "base" trains nothing) whose mean sampled tokens per
+ * step differ by more than `tolerance`, relative to the smaller: such a pair was not trained at
+ * equal rollout compute, so a difference in their scores may come from compute alone.
+ */
+export function sampledTokensMismatches(summaries: readonly MethodSummary[], tolerance = SAMPLED_TOKENS_TOLERANCE): SampledTokensMismatch[] {
+  const trained = summaries.filter((s) => s.steps > 0);
+  const out: SampledTokensMismatch[] = [];
+  for (let i = 0; i < trained.length; i++) {
+    for (let j = i + 1; j < trained.length; j++) {
+      const [a, b] = [trained[i], trained[j]];
+      const smaller = Math.min(a.tokensSampledPerStep, b.tokensSampledPerStep);
+      const gap = Math.abs(a.tokensSampledPerStep - b.tokensSampledPerStep);
+      const relative = gap === 0 ? 0 : smaller > 0 ? gap / smaller : Infinity;
+      if (relative > tolerance) out.push({ a: a.method, b: b.method, aPerStep: a.tokensSampledPerStep, bPerStep: b.tokensSampledPerStep, relative });
+    }
+  }
+  return out;
 }
 
 /** The columns of comparisons.csv (written even when there are no comparisons). */

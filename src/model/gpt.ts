@@ -8,14 +8,17 @@
  * Pre-norm RMSNorm blocks, causal multi-head attention, a ReLU MLP, learned positions, an untied
  * output head and no biases anywhere.
  *
- * Two forward paths share the weights: `logits()` for training and scoring (whole sequences,
- * causal mask, hand-written gradients from ./ops), and `forwardCached()` for sampling (new tokens
- * only, with a key/value cache, per-row positions and an attention bias for padded prompts).
+ * Three forward paths share the weights: `logits()` for training and scoring (whole sequences,
+ * causal mask, hand-written gradients from ./ops); `prefixKeysValues()` + `logitsAfterPrefix()`
+ * for the shared-prompt policy update (a sibling group's prompt runs once, its completions attend
+ * to its keys and values; same gradients as `logits()` on each whole sequence); and
+ * `forwardCached()` for sampling (new tokens only, with a key/value cache, per-row positions and
+ * an attention bias for padded prompts).
  */
 import * as tf from "@tensorflow/tfjs";
 import { Rng } from "../util/rng";
 import { appendSlots, cachedAttention, type KVCache, type LayerCache } from "./kv-cache";
-import { causalAttention, dense, embedding, rmsNorm } from "./ops";
+import { causalAttention, dense, embedding, prefixAttention, rmsNorm } from "./ops";
 import { gatherRows } from "./wasm-kernels";
 
 export interface GPTConfig {
@@ -215,6 +218,99 @@ export class GPT {
     });
   }
 
+  /**
+   * The rest of block `l` after attention: merge the heads `[B*H, T, hd]` back into rows, project
+   * with attn.wo into the residual stream `x: [B*T, D]`, then the pre-norm MLP. Returns the new x.
+   */
+  private finishBlock(x: tf.Tensor2D, heads: tf.Tensor3D, l: number, B: number, T: number): tf.Tensor2D {
+    const { dModel: D, nHead: H } = this.config;
+    const merged = tf.reshape(tf.transpose(tf.reshape(heads, [B, H, T, this.headDim]), [0, 2, 1, 3]), [B * T, D]) as tf.Tensor2D;
+    const attended = tf.add(x, dense(merged, this.w(`h.${l}.attn.wo`))) as tf.Tensor2D;
+    const hidden = tf.relu(dense(rmsNorm(attended, this.w(`h.${l}.ln2.g`)), this.w(`h.${l}.mlp.wfc`)));
+    return tf.add(attended, dense(hidden, this.w(`h.${l}.mlp.wproj`))) as tf.Tensor2D;
+  }
+
+  /**
+   * Keys and values of every layer for a batch of prompt prefixes, differentiable: the part of a
+   * shared-prompt update that runs once per sibling group instead of once per completion.
+   * `ids: [G, P]` int32, rows right-padded (padding is causal-masked from every real position and
+   * hidden from completions by `logitsAfterPrefix`'s bias). Returns per layer `[G*H, P, hd]`.
+   * The last layer's attention and MLP are skipped: nothing reads the prefix's own outputs.
+   */
+  prefixKeysValues(ids: tf.Tensor2D): { keys: tf.Tensor3D[]; values: tf.Tensor3D[] } {
+    this.checkIds(ids, "GPT.prefixKeysValues");
+    const [G, P] = ids.shape;
+    const { dModel: D, nLayer } = this.config;
+    return tf.tidy(() => {
+      const tokens = embedding(tf.reshape(ids, [-1]) as tf.Tensor1D, this.w("wte"));
+      const positions = tf.slice(this.w<tf.Rank.R2>("wpe"), [0, 0], [P, D]);
+      let x = tf.reshape(tf.add(tf.reshape(tokens, [G, P, D]), positions), [G * P, D]) as tf.Tensor2D;
+      const keys: tf.Tensor3D[] = [];
+      const values: tf.Tensor3D[] = [];
+      for (let l = 0; l < nLayer; l++) {
+        const [q, k, v] = this.projectHeads(rmsNorm(x, this.w(`h.${l}.ln1.g`)), l, G, P);
+        keys.push(k);
+        values.push(v);
+        if (l < nLayer - 1) x = this.finishBlock(x, causalAttention(q, k, v), l, G, P);
+      }
+      return { keys, values };
+    });
+  }
+
+  /**
+   * Next-token logits of rows that continue shared prefixes, differentiable with respect to every
+   * weight (through the prefix's keys and values too: a prefix used by n rows receives the sum of
+   * their gradients, exactly as if each row had run it).
+   * - `ids: [B, S]` int32: each row's tokens after its prefix; `positions: [B, S]` int32: their
+   *   positions in the whole sequence (the prefix's real length + column);
+   * - `prefix`: `prefixKeysValues` of `[G, P]` prefixes; `rowGroup[b]` is the prefix row b continues;
+   *   `prefixLengths[g]` the real (unpadded) length of prefix g.
+   * Returns `[B, S, V]`; row b, column j predicts the token after ids[b, j].
+   */
+  logitsAfterPrefix(
+    ids: tf.Tensor2D,
+    positions: tf.Tensor2D,
+    prefix: { keys: tf.Tensor3D[]; values: tf.Tensor3D[] },
+    rowGroup: readonly number[],
+    prefixLengths: readonly number[],
+  ): tf.Tensor3D {
+    this.checkIds(ids, "GPT.logitsAfterPrefix");
+    const [B, S] = ids.shape;
+    const { dModel: D, nHead: H, nLayer, vocabSize: V, blockSize } = this.config;
+    const hd = this.headDim;
+    const [GH, P] = prefix.keys[0].shape;
+    const G = GH / H;
+    if (rowGroup.length !== B || rowGroup.some((g) => !Number.isInteger(g) || g < 0 || g >= G)) {
+      throw new Error(`GPT.logitsAfterPrefix: rowGroup must hold ${B} prefix indices in [0, ${G}) (got [${rowGroup}])`);
+    }
+    if (prefixLengths.length !== G || prefixLengths.some((n) => n < 0 || n > P)) {
+      throw new Error(`GPT.logitsAfterPrefix: prefixLengths must hold ${G} lengths in [0, ${P}] (got [${prefixLengths}])`);
+    }
+    const positionValues = positions.dataSync();
+    if (positionValues.some((p) => p < 0 || p >= blockSize)) throw new Error(`GPT.logitsAfterPrefix: positions must lie in [0, ${blockSize})`);
+    return tf.tidy(() => {
+      const tokens = embedding(tf.reshape(ids, [-1]) as tf.Tensor1D, this.w("wte"));
+      const placed = embedding(tf.reshape(positions, [-1]) as tf.Tensor1D, this.w("wpe"));
+      let x = tf.add(tokens, placed) as tf.Tensor2D;
+      const bias = new Float32Array(B * P);
+      rowGroup.forEach((g, b) => bias.fill(-1e9, b * P + prefixLengths[g], (b + 1) * P));
+      const prefixBias = tf.tensor4d(bias, [B, 1, 1, P]);
+      // Each row's copy of its prefix's keys/values: a 0/1 selection matrix [B, G] times the
+      // prefixes as rows [G, H*P*hd]; the product's gradient sums the copies' gradients back
+      // into their prefix (a plain matMul, fast on every backend, defined for G = 1 too).
+      const select = new Float32Array(B * G);
+      rowGroup.forEach((g, b) => (select[b * G + g] = 1));
+      const selection = tf.tensor2d(select, [B, G]);
+      const perRow = (t: tf.Tensor3D) => tf.reshape(dense(selection, tf.reshape(t, [G, H * P * hd]) as tf.Tensor2D), [B * H, P, hd]) as tf.Tensor3D;
+      for (let l = 0; l < nLayer; l++) {
+        const [q, k, v] = this.projectHeads(rmsNorm(x, this.w(`h.${l}.ln1.g`)), l, B, S);
+        const heads = prefixAttention(q, perRow(prefix.keys[l]), perRow(prefix.values[l]), k, v, prefixBias);
+        x = this.finishBlock(x, heads, l, B, S);
+      }
+      return tf.reshape(dense(rmsNorm(x, this.w("lnf.g")), this.w("head")), [B, S, V]) as tf.Tensor3D;
+    });
+  }
+
   /** Throws unless `ids` is an int32 [B, T] tensor of token ids with 1 <= T <= blockSize. */
   private checkIds(ids: tf.Tensor, what: string): void {
     if (ids.rank !== 2 || ids.dtype !== "int32") {
@@ -248,11 +344,7 @@ export class GPT {
       let x = tf.reshape(tf.add(tf.reshape(tokens, [B, T, D]), positions), [B * T, D]) as tf.Tensor2D;
       for (let l = 0; l < nLayer; l++) {
         const [q, k, v] = this.projectHeads(rmsNorm(x, this.w(`h.${l}.ln1.g`)), l, B, T);
-        const heads = causalAttention(q, k, v);
-        const merged = tf.reshape(tf.transpose(tf.reshape(heads, [B, H, T, hd]), [0, 2, 1, 3]), [B * T, D]) as tf.Tensor2D;
-        x = tf.add(x, dense(merged, this.w(`h.${l}.attn.wo`)));
-        const hidden = tf.relu(dense(rmsNorm(x, this.w(`h.${l}.ln2.g`)), this.w(`h.${l}.mlp.wfc`)));
-        x = tf.add(x, dense(hidden, this.w(`h.${l}.mlp.wproj`)));
+        x = this.finishBlock(x, causalAttention(q, k, v), l, B, T);
       }
       const out = dense(rmsNorm(x, this.w("lnf.g")), this.w("head"));
       return tf.reshape(out, [B, T, V]) as tf.Tensor3D;
@@ -288,11 +380,7 @@ export class GPT {
         const [q, k, v] = this.projectHeads(rmsNorm(x, this.w(`h.${l}.ln1.g`)), l, B, S);
         const layer = appendSlots(cache ? cache.layers[l] : null, k, v);
         layers.push(layer);
-        const heads = cachedAttention(q, layer, headBias, H);
-        const merged = tf.reshape(tf.transpose(tf.reshape(heads, [B, H, S, hd]), [0, 2, 1, 3]), [B * S, D]) as tf.Tensor2D;
-        x = tf.add(x, dense(merged, this.w(`h.${l}.attn.wo`)));
-        const hidden = tf.relu(dense(rmsNorm(x, this.w(`h.${l}.ln2.g`)), this.w(`h.${l}.mlp.wfc`)));
-        x = tf.add(x, dense(hidden, this.w(`h.${l}.mlp.wproj`)));
+        x = this.finishBlock(x, cachedAttention(q, layer, headBias, H), l, B, S);
       }
       return tf.reshape(dense(rmsNorm(x, this.w("lnf.g")), this.w("head")), [B, S, V]) as tf.Tensor3D;
     });

@@ -66,3 +66,38 @@ export function tokenLogProbs(model: GPT, ids: tf.Tensor2D, opts: TokenLogProbOp
   if (opts.withEntropy) result.entropy = kept[1] as tf.Tensor2D;
   return result;
 }
+
+/** The inputs of `logProbsAfterPrefix`, as tensors (see murphy/packing.ts for the layout). */
+export interface PrefixScoringInputs {
+  /** `[G, P]` int32 shared prefixes, right-padded. */
+  prefixIds: tf.Tensor2D;
+  prefixLengths: readonly number[];
+  /** `[B, S]` int32: the tokens each row feeds after its prefix. */
+  ids: tf.Tensor2D;
+  /** `[B, S]` int32: their positions in the whole sequence. */
+  positions: tf.Tensor2D;
+  /** `[B, S]` int32: the token each column predicts. */
+  targets: tf.Tensor2D;
+  rowGroup: readonly number[];
+}
+
+/**
+ * `log p(targets[b, j] | prefix, ids[b, <= j])` at the given temperature, differentiable with
+ * respect to the model's weights: `[B, S]`. The same numbers `tokenLogProbs` gives for those
+ * tokens of the whole sequences, with each prefix forwarded once. Also returns the log-softmax
+ * rows `[B*S, V]` (for diagnostics such as entropy, read without gradient by the caller).
+ */
+export function logProbsAfterPrefix(model: GPT, x: PrefixScoringInputs, opts: { temperature?: number } = {}): { logprobs: tf.Tensor2D; logSoftmax: tf.Tensor2D } {
+  const temperature = opts.temperature ?? 1;
+  if (!(temperature > 0) || !Number.isFinite(temperature)) throw new Error(`logProbsAfterPrefix: temperature must be a finite number > 0 (got ${temperature})`);
+  const [B, S] = x.ids.shape;
+  const V = model.config.vocabSize;
+  const [logprobs, logSoftmax] = tf.tidy(() => {
+    const prefix = model.prefixKeysValues(x.prefixIds);
+    const logits = tf.reshape(model.logitsAfterPrefix(x.ids, x.positions, prefix, x.rowGroup, x.prefixLengths), [B * S, V]);
+    const logp = tf.logSoftmax(temperature === 1 ? logits : tf.div(logits, temperature)) as tf.Tensor2D;
+    const picked = tf.sum(tf.mul(logp, oneHotFloat(tf.reshape(x.targets, [-1]) as tf.Tensor1D, V)), -1);
+    return [tf.reshape(picked, [B, S]) as tf.Tensor2D, logp];
+  });
+  return { logprobs, logSoftmax };
+}

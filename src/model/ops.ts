@@ -192,3 +192,58 @@ export function causalAttention(q: tf.Tensor3D, k: tf.Tensor3D, v: tf.Tensor3D):
   });
   return op(q, k, v) as tf.Tensor3D;
 }
+
+/**
+ * Attention of completion rows over a shared prompt prefix and over themselves, with a gradient:
+ * `softmax([q kp^T, q k^T] / sqrt(hd) + [prefixBias, causal]) [vp; v]`, computed without ever
+ * concatenating the two key sets (on wasm a concat's gradient is two whole-input Slice copies).
+ * - `q, k, v: [B*H, S, hd]`: the rows' own queries, keys and values (S completion positions);
+ * - `kp, vp: [B*H, P, hd]`: each row's copy of its prefix's keys and values (see GPT.logitsAfterPrefix);
+ * - `prefixBias: [B, 1, 1, P]`: 0 where a prefix slot is real, -1e9 where it is padding.
+ * The two score blocks share one softmax: with m the row max over both, `pP = exp(sP - m) / z`,
+ * `pS = exp(sS - m) / z`, `z` the sum over both. The backward pass is causalAttention's, per block:
+ * `dS_x = p_x * (dp_x - rowsum(dpP * pP) - rowsum(dpS * pS)) / sqrt(hd)`.
+ */
+export function prefixAttention(q: tf.Tensor3D, kp: tf.Tensor3D, vp: tf.Tensor3D, k: tf.Tensor3D, v: tf.Tensor3D, prefixBias: tf.Tensor4D): tf.Tensor3D {
+  const [G, S, headDim] = q.shape;
+  const [B, , , P] = prefixBias.shape;
+  const H = G / B;
+  if (!Number.isInteger(H) || kp.shape[0] !== G || kp.shape[1] !== P || k.shape[1] !== S) {
+    throw new Error(`prefixAttention: shapes q [${q.shape}], kp [${kp.shape}], k [${k.shape}], prefixBias [${prefixBias.shape}] do not match`);
+  }
+  const scale = 1 / Math.sqrt(headDim);
+  const op = tf.customGrad((...args: CustomArgs) => {
+    const [qs, kps, vps, ks, vs, save] = args as [tf.Tensor3D, tf.Tensor3D, tf.Tensor3D, tf.Tensor3D, tf.Tensor3D, tf.GradSaveFunc];
+    const scoresPrefix = tf.reshape(
+      tf.add(tf.reshape(tf.mul(rawBatchMatMul(qs, t3(kps)), scale), [B, H, S, P]), prefixBias),
+      [G, S, P],
+    );
+    const scoresSelf = tf.add(tf.mul(rawBatchMatMul(qs, t3(ks)), scale), causalMask(S));
+    const rowMax = tf.maximum(tf.max(scoresPrefix, -1, true), tf.max(scoresSelf, -1, true));
+    const expPrefix = tf.exp(tf.sub(scoresPrefix, rowMax));
+    const expSelf = tf.exp(tf.sub(scoresSelf, rowMax));
+    const total = tf.add(tf.sum(expPrefix, -1, true), tf.sum(expSelf, -1, true));
+    const pPrefix = tf.div(expPrefix, total) as tf.Tensor3D;
+    const pSelf = tf.div(expSelf, total) as tf.Tensor3D;
+    save([qs, kps, vps, ks, vs, pPrefix, pSelf]);
+    return {
+      value: tf.add(rawBatchMatMul(pPrefix, vps), rawBatchMatMul(pSelf, vs)),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [qSaved, kpSaved, vpSaved, kSaved, vSaved, pp, psf] = saved as tf.Tensor3D[];
+        const dOut = dy as tf.Tensor3D;
+        const dpPrefix = rawBatchMatMul(dOut, t3(vpSaved));
+        const dpSelf = rawBatchMatMul(dOut, t3(vSaved));
+        const rowDot = tf.add(tf.sum(tf.mul(dpPrefix, pp), -1, true), tf.sum(tf.mul(dpSelf, psf), -1, true));
+        const dsPrefix = tf.mul(tf.mul(pp, tf.sub(dpPrefix, rowDot)), scale) as tf.Tensor3D;
+        const dsSelf = tf.mul(tf.mul(psf, tf.sub(dpSelf, rowDot)), scale) as tf.Tensor3D;
+        const dQ = tf.add(rawBatchMatMul(dsPrefix, kpSaved), rawBatchMatMul(dsSelf, kSaved));
+        const dKp = t3(rawBatchMatMul(t3(qSaved), dsPrefix));
+        const dVp = t3(rawBatchMatMul(t3(dOut), pp));
+        const dK = t3(rawBatchMatMul(t3(qSaved), dsSelf));
+        const dV = t3(rawBatchMatMul(t3(dOut), psf));
+        return [dQ, dKp, dVp, dK, dV];
+      },
+    };
+  });
+  return op(q, kp, vp, k, v) as tf.Tensor3D;
+}

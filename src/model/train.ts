@@ -217,3 +217,47 @@ export function applyAccumulated(model: GPT, optimizer: tf.Optimizer, lossFns: r
     tf.dispose(Object.values(grads));
   }
 }
+
+/**
+ * An optimizer that changes nothing and keeps copies of the gradients it is given: for checking
+ * that two ways of computing an update give the same gradient (bench/update.ts, tests), or for
+ * looking at one in a notebook. `gradients` holds the last call's, by variable name.
+ */
+export class GradientCapture extends tf.Optimizer {
+  gradients = new Map<string, tf.Tensor>();
+
+  static get className(): string {
+    return "MurphyGradientCapture";
+  }
+
+  applyGradients(variableGradients: tf.NamedTensorMap | NamedTensor[]): void {
+    this.dispose();
+    const pairs = Array.isArray(variableGradients) ? variableGradients.map((g) => [g.name, g.tensor] as const) : Object.entries(variableGradients);
+    for (const [name, grad] of pairs) this.gradients.set(name, tf.keep(tf.clone(grad)));
+  }
+
+  override dispose(): void {
+    tf.dispose([...this.gradients.values()]);
+    this.gradients.clear();
+  }
+
+  getConfig(): tf.serialization.ConfigDict {
+    return {};
+  }
+}
+
+/**
+ * Largest difference between two sets of gradients, each weight's relative to its own scale:
+ * max over weights of `max|a - b| / max|a|` (0 when both are exactly equal; a weight whose `a`
+ * is all zero is compared absolutely).
+ */
+export function maxRelativeGradientDifference(a: Map<string, tf.Tensor>, b: Map<string, tf.Tensor>): number {
+  let worst = 0;
+  for (const [name, ga] of a) {
+    const gb = b.get(name);
+    if (!gb) throw new Error(`maxRelativeGradientDifference: weight "${name}" has no gradient in the second set`);
+    const [diff, scale] = tf.tidy(() => [tf.max(tf.abs(tf.sub(ga, gb))).dataSync()[0], tf.max(tf.abs(ga)).dataSync()[0]]);
+    worst = Math.max(worst, scale > 0 ? diff / scale : diff);
+  }
+  return worst;
+}

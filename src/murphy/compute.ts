@@ -13,6 +13,26 @@ export function sampledTokens(trees: readonly RolloutTree[]): number {
   return total;
 }
 
+/**
+ * Prompt tokens one sampling call prefills: the real (unpadded) tokens of each distinct prompt
+ * among `prompts`, counted once. The sampler (src/model/sample.ts) deduplicates the prompts of a
+ * call and runs each distinct one through the model once, then copies its keys/values to every
+ * row that uses it; so a group of G siblings sampled together costs one prompt, not G. Left
+ * padding to the call's longest prompt is also forwarded but not counted, as in every other
+ * token count of the kit (real tokens only).
+ */
+export function prefillTokens(prompts: readonly (readonly number[])[]): number {
+  const seen = new Set<string>();
+  let total = 0;
+  for (const prompt of prompts) {
+    const key = prompt.join(",");
+    if (seen.has(key)) continue;
+    seen.add(key);
+    total += prompt.length;
+  }
+  return total;
+}
+
 /** Mean completion length of the turn-1 candidates of a set of trees (0 if there are none). */
 export function meanFirstTurnTokens(trees: readonly RolloutTree[]): number {
   let tokens = 0, count = 0;
@@ -44,6 +64,50 @@ export function matchedGroupSize(x: MatchInputs): number {
     if (!(Number.isFinite(x[key]) && x[key] > 0)) throw new Error(`matchedGroupSize: ${key} must be a number > 0 (got ${x[key]})`);
   }
   return Math.max(2, Math.round(x.murphyTokensPerStep / (x.tasksPerStep * x.meanFirstTurnTokens)));
+}
+
+/** Steps a run must have before its means are trusted for compute matching (a few steps are noisy). */
+export const MIN_MATCH_STEPS = 10;
+
+export interface RunMatch {
+  /** Steps whose metrics were averaged. */
+  steps: number;
+  tasksPerStep: number;
+  /** Mean of metric tokens/sampled over the steps. */
+  murphyTokensPerStep: number;
+  /** Mean of metric tokens/sampled_turn1_mean over the steps. */
+  meanFirstTurnTokens: number;
+  /** The matched GRPO group size G' (matchedGroupSize). */
+  groupSize: number;
+  /** What GRPO with G' is expected to sample per step: tasksPerStep * G' * meanFirstTurnTokens. */
+  grpoTokensPerStep: number;
+}
+
+/**
+ * Compute matching over a whole MURPHY run rather than a few steps: the matched GRPO group size
+ * from the mean of tokens/sampled and of tokens/sampled_turn1_mean over every step of `metrics`
+ * (one record per step, as in metrics.jsonl). Needs at least `minSteps` steps; `where` names the
+ * metrics in errors.
+ */
+export function matchOverRun(metrics: readonly Record<string, number>[], tasksPerStep: number, minSteps = MIN_MATCH_STEPS, where = "metrics"): RunMatch {
+  if (!Number.isInteger(minSteps) || minSteps < 1) throw new Error(`compute matching: minSteps must be an integer >= 1 (got ${minSteps})`);
+  if (metrics.length < minSteps) {
+    throw new Error(
+      `${where} has ${metrics.length} step(s); compute matching averages over at least ${minSteps} steps, because a few steps give noisy token counts ` +
+        `(train the MURPHY config longer, e.g. --set steps=${minSteps}, or lower the bar with --min-steps)`,
+    );
+  }
+  const column = (name: string) =>
+    metrics.map((m, i) => {
+      const value = m[name];
+      if (typeof value !== "number" || !Number.isFinite(value)) throw new Error(`${where}: step record ${i + 1} has no number "${name}" (got ${JSON.stringify(value)}); is this a metrics.jsonl of murphy train?`);
+      return value;
+    });
+  const average = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+  const murphyTokensPerStep = average(column("tokens/sampled"));
+  const meanFirst = average(column("tokens/sampled_turn1_mean"));
+  const groupSize = matchedGroupSize({ murphyTokensPerStep, meanFirstTurnTokens: meanFirst, tasksPerStep });
+  return { steps: metrics.length, tasksPerStep, murphyTokensPerStep, meanFirstTurnTokens: meanFirst, groupSize, grpoTokensPerStep: tasksPerStep * groupSize * meanFirst };
 }
 
 export interface TreeSizeInputs {

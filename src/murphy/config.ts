@@ -37,8 +37,8 @@ export interface Config {
   interPrune: { enabled: boolean; maxSubtrees: number; skipExpansion: boolean };
   sampling: { temperature: number; topK: number; topP: number; maxNewTokens: number };
   loss: { epsLow: number; epsHigh: number; beta: number; updateEpochs: number; normalization: LossNormalization };
-  optimizer: { lr: number; clipNorm: number; weightDecay: number };
-  eval: { every: number; turns: number; limit: number; split: "train" | "validation" | "test" };
+  optimizer: { lr: number; warmupSteps: number; beta2: number; clipNorm: number; weightDecay: number };
+  eval: { every: number; turns: number; limit: number; split: "train" | "validation" | "test"; probeTasks: number; probeEvery: number };
   checkpointEvery: number;
   microBatchSize: number;
   initCheckpoint: string;
@@ -125,13 +125,17 @@ export const CONFIG_FIELDS: readonly ConfigField[] = [
   { path: "loss.epsHigh", rule: { kind: "number", min: 0 }, default: 0.2, source: "PPO / DeepSeekMath GRPO (DAPO clip-higher: 0.28)",
     doc: "The ratio is clipped above at 1 + epsHigh; > epsLow is DAPO's clip-higher." },
   { path: "loss.beta", rule: { kind: "number", min: 0 }, default: 0, source: "DAPO / Dr. GRPO / TRL (DeepSeekMath: 0.04)",
-    doc: "Weight of the k3 KL penalty to the frozen initial model; 0 = off (no reference forward)." },
+    doc: "Weight of the k3 KL penalty to the frozen initial model; 0 = off (no reference forward, and advantage-0 completions are not forwarded). A guardrail when a large lr drifts (watch kl/start): 0.01-0.04 is the usual range (DeepSeekMath 0.04); it costs one no-grad forward of the batch per step." },
   { path: "loss.updateEpochs", rule: integer(1), default: 1, source: "DeepSeekMath GRPO's mu (1)",
     doc: "mu: optimisation passes over each step's batch; > 1 makes the ratio and the clip matter." },
   { path: "loss.normalization", rule: enumOf("token", "sequence", "constant"), default: "token", source: "DAPO (token) / DeepSeekMath (sequence) / Dr. GRPO (constant)",
     doc: "How per-token losses are averaged: over all completion tokens; per sequence then over sequences; or / (N * maxNewTokens)." },
   { path: "optimizer.lr", rule: { kind: "number", min: 0, minExclusive: true }, default: 1e-4, source: "ours (tiny model)",
     doc: "Adam(W) learning rate." },
+  { path: "optimizer.warmupSteps", rule: integer(0), default: 10, source: "ours (GPT/PPO practice)",
+    doc: "Linear learning-rate warm-up: step k uses lr * min(1, k / warmupSteps); 0 = none. Adam's first steps are sign descent (every weight moves by ~lr), which without warm-up is what made lr 5e-4 lose 9 points of Iter-1 in 20 steps." },
+  { path: "optimizer.beta2", rule: { kind: "number", min: 0, max: 1, maxExclusive: true }, default: 0.95, source: "GPT-style training (0.95); Adam 0.999",
+    doc: "Adam's second-moment decay. 0.95 adapts the step size to the last ~20 batches; 0.999 averages ~1000 and damps single noisy batches more, but reacts slowly." },
   { path: "optimizer.clipNorm", rule: { kind: "number", min: 0 }, default: 1, source: "TRL (max_grad_norm 1.0)",
     doc: "Global gradient-norm clip; 0 = off." },
   { path: "optimizer.weightDecay", rule: { kind: "number", min: 0 }, default: 0, source: "TRL (0.0)",
@@ -144,8 +148,12 @@ export const CONFIG_FIELDS: readonly ConfigField[] = [
     doc: "Most evaluation tasks; 0 = the whole split." },
   { path: "eval.split", rule: enumOf("train", "validation", "test"), default: "validation", source: "ours",
     doc: "Task split evaluated during training (keep test for the final report)." },
+  { path: "eval.probeTasks", rule: integer(0), default: 16, source: "ours",
+    doc: "kl/start probe set: this many validation tasks (2 completions each from the starting policy, drift.ts); 0 = no kl/start." },
+  { path: "eval.probeEvery", rule: integer(1), default: 5, source: "ours",
+    doc: "Measure drift (kl/start on the probe set, kl/update on the step's batch) at step 1, every this many steps, and at the end." },
   { path: "microBatchSize", rule: integer(1), default: 16, source: "ours (memory bound)",
-    doc: "Sequences per forward/backward pass; gradients of all micro-batches are summed into one optimizer step per epoch, so this changes memory use, not the update." },
+    doc: "Completion rows per forward/backward pass (sibling groups share one prompt pass, update.ts); gradients of all micro-batches are summed into one optimizer step per epoch, so this changes memory use, not the update." },
   { path: "checkpointEvery", rule: integer(0), default: 25, source: "ours",
     doc: "Save a checkpoint every this many steps (and at the end); 0 = only at the end." },
   { path: "initCheckpoint", rule: { kind: "string" }, default: "data/checkpoints/base", source: "ours",

@@ -27,6 +27,7 @@ export const METRICS = {
   "reward/std": { from: "trees", description: "Population std of r over every candidate sampled this step." },
   "reward/propagated_mean": { from: "trees", description: "Mean propagated reward R (MaRS/MeRS credit) over every candidate." },
   "reward/frac_zero_std": { from: "trees", description: "Fraction of advantage groups (sibling groups by default) whose R span <= the zero-variance tolerance: groups that give GRPO no signal." },
+  "turn{s}/frac_zero_std": { from: "trees", description: "reward/frac_zero_std over the advantage groups of turn-s candidates only (same R, same tolerance; a group's members share one turn under both advantage.group modes): how much of each turn still carries signal. Absent for a turn with no candidates." },
   "turn{s}/solved": { from: "trees", description: "Fraction of this step's tasks solved (some candidate passed all tests) within the first s turns." },
   "turn{s}/pass_rate": { from: "trees", description: "Fraction of the turn-s candidates that passed all tests." },
   "turn{s}/reward_mean": { from: "trees", description: "Mean r of the turn-s candidates." },
@@ -39,8 +40,8 @@ export const METRICS = {
   "prune/intra_over_budget_frac": { from: "trees", description: "Fraction of candidates dropped by IntraP's per-group budget B." },
   "tokens/sampled": { from: "trees", description: "Completion tokens sampled this step (all candidates, all turns): the rollout compute that compute-matching equalises." },
   "tokens/trained": { from: "trees", description: "Completion tokens of the kept candidates (tokens with loss mask 1), per update epoch." },
-  "tokens/forwarded_no_grad": { from: "trees", description: "Real (unpadded) prompt+completion tokens forwarded without gradient: old log-probs (if recomputed) and reference log-probs (if beta > 0)." },
-  "tokens/forwarded_grad": { from: "trees", description: "Real (unpadded) prompt+completion tokens forwarded with gradient: kept candidates times update epochs." },
+  "tokens/forwarded_no_grad": { from: "trainer", description: "Real (unpadded) tokens forwarded without gradient: reference log-probs (if beta > 0), the kl/update pass over the step's completions and, on kl/start steps, the probe set. Shared prompts count once (update.ts)." },
+  "tokens/forwarded_grad": { from: "trainer", description: "Real (unpadded) tokens forwarded with gradient, all update epochs: each sibling group's prompt once, plus its trained completions (advantage-0 completions are not forwarded when beta = 0; update.ts)." },
   "loss": { from: "loss", description: "The clipped-surrogate loss (plus beta * KL), as normalised by loss.normalization." },
   "clip/ratio": { from: "loss", description: "Fraction of completion tokens where the ratio clip is active (low or high)." },
   "clip/ratio_low": { from: "loss", description: "Fraction of completion tokens with A < 0 and ratio < 1 - epsLow." },
@@ -51,11 +52,16 @@ export const METRICS = {
   "approx_kl": { from: "loss", description: "Mean k3 estimate of KL(pi_old || pi) over completion tokens: how far the update moved the policy." },
   "kl": { from: "loss", description: "Mean k3 estimate of KL(pi || pi_ref) over completion tokens (only when a reference is used)." },
   "entropy": { from: "loss", description: "Mean policy entropy (nats) over completion tokens." },
+  "kl/update": { from: "trainer", description: "Mean k3 estimate of KL(policy before the step's update || after) per completion token, over all of the step's kept completions: how far one update moved the policy on its own batch. (approx_kl is 0 by construction with one update epoch.) Measured on drift steps (eval.probeEvery), like kl/start." },
+  "kl/start": { from: "trainer", description: "Mean k3 estimate of KL(starting policy || current) per completion token on a fixed probe set of validation prompts (drift.ts), at step 1, every eval.probeEvery steps and at the end: drift on prompts the run does not train on." },
+  "optimizer/lr": { from: "trainer", description: "Learning rate used by this step's update (after warm-up, optimizer.warmupSteps)." },
+  "step/trained_sequences": { from: "trainer", description: "Completions forwarded with gradient per update epoch (kept ones with a non-zero advantage, or all kept ones when beta > 0)." },
+  "time/drift_s": { from: "trainer", description: "Seconds spent measuring kl/start this step." },
   "grad/norm": { from: "trainer", description: "Global gradient norm before clipping (last update epoch)." },
   "step/skipped_nonfinite": { from: "trainer", description: "Number of update epochs of this step skipped because the loss or a gradient was not finite (their weights and optimizer state unchanged)." },
   "step/examples": { from: "trainer", description: "Candidates trained on this step (kept after pruning)." },
   "step": { from: "trainer", description: "1-based step number." },
-  "tokens/prompt_prefill": { from: "trainer", description: "Prompt tokens processed while sampling (prefill), all candidates." },
+  "tokens/prompt_prefill": { from: "trainer", description: "Prompt tokens the sampler prefills: per sampling call, the real (unpadded) tokens of each distinct prompt once, because sample.ts runs a prompt shared by several rows of a call (a sibling group) through the model once and copies its cache (compute.ts prefillTokens). Not the sum of every candidate's prompt; left padding is not counted." },
   "tokens/sampled_turn1_mean": { from: "trainer", description: "Mean completion tokens of a first-turn candidate: with tokens/sampled, what compute matching needs (compute.ts matchedGroupSize)." },
   "eval/iter{k}_pass1": { from: "trainer", description: "Iter-k pass@1 on the eval split (one chain per task), every eval.every steps." },
   "time/eval_s": { from: "trainer", description: "Seconds spent in evaluation this step." },
@@ -82,50 +88,38 @@ export function solvedWithinTurns(trees: readonly RolloutTree[], turns: number):
   return Array.from({ length: turns }, (_, k) => (trees.length ? firstSolved.filter((t) => t <= k + 1).length / trees.length : 0));
 }
 
-/** Fraction of groups (over all trees; sibling groups by default) whose values span at most `tolerance`. */
+/**
+ * Fraction of groups (over all trees; sibling groups by default) whose values span at most
+ * `tolerance`. With `turn`, only the groups whose candidates are of that turn (every group's
+ * members share one turn, under both group modes); NaN when there is no such group.
+ */
 export function fracZeroStdGroups(
   trees: readonly RolloutTree[],
   valuesPerTree: readonly (readonly number[])[],
   tolerance: number,
   mode: GroupMode = "siblings",
+  turn?: number,
 ): number {
   let groups = 0, flat = 0;
   trees.forEach((tree, k) => {
     for (const group of advantageGroups(tree, mode)) {
+      if (turn !== undefined && tree.nodes[group[0]].turn !== turn) continue;
       const values = group.map((id) => valuesPerTree[k][id]);
       groups++;
       if (Math.max(...values) - Math.min(...values) <= tolerance) flat++;
     }
   });
-  return groups ? flat / groups : 0;
-}
-
-export interface ForwardCountOptions {
-  /** mu: passes over the batch with gradient. */
-  updateEpochs: number;
-  /** True if old log-probs are recomputed by a forward pass (not taken from the sampler). */
-  recomputeOld: boolean;
-  /** True if a reference model is forwarded (beta > 0). */
-  reference: boolean;
-}
-
-/** Real prompt+completion tokens the update forwards with and without gradient. */
-export function forwardedTokens(scored: readonly ScoredTree[], options: ForwardCountOptions): { grad: number; noGrad: number } {
-  let perPass = 0;
-  for (const s of scored) for (const id of s.kept) perPass += s.tree.nodes[id].promptIds.length + s.tree.nodes[id].completionIds.length;
-  const noGradPasses = (options.recomputeOld ? 1 : 0) + (options.reference ? 1 : 0);
-  return { grad: perPass * options.updateEpochs, noGrad: perPass * noGradPasses };
+  if (groups === 0) return turn === undefined ? 0 : NaN;
+  return flat / groups;
 }
 
 export interface TreeMetricOptions {
   /** S: per-turn metrics are reported for turns 1..S. */
   turns: number;
-  /** For reward/frac_zero_std (intraPrune.zeroVarianceTolerance). */
+  /** For reward/frac_zero_std and turn{s}/frac_zero_std (intraPrune.zeroVarianceTolerance). */
   zeroVarianceTolerance: number;
-  /** For reward/frac_zero_std: the advantage groups (advantage.group); default "siblings". */
+  /** For the frac_zero_std metrics: the advantage groups (advantage.group); default "siblings". */
   group?: GroupMode;
-  /** For tokens/forwarded_*; omitted: those two are not reported. */
-  forward?: ForwardCountOptions;
 }
 
 /** Every "trees" metric of METRICS for one step's scored trees. */
@@ -138,7 +132,8 @@ export function treeMetrics(scored: readonly ScoredTree[], options: TreeMetricOp
   out["reward/mean"] = mean(rewards);
   out["reward/std"] = standardDeviation(rewards, "population");
   out["reward/propagated_mean"] = mean(scored.flatMap((s) => s.propagatedRewards));
-  out["reward/frac_zero_std"] = fracZeroStdGroups(trees, scored.map((s) => s.propagatedRewards), options.zeroVarianceTolerance, options.group);
+  const propagated = scored.map((s) => s.propagatedRewards);
+  out["reward/frac_zero_std"] = fracZeroStdGroups(trees, propagated, options.zeroVarianceTolerance, options.group);
 
   const solved = solvedWithinTurns(trees, options.turns);
   for (let s = 1; s <= options.turns; s++) {
@@ -148,6 +143,7 @@ export function treeMetrics(scored: readonly ScoredTree[], options: TreeMetricOp
     if (atTurn.length) {
       out[`turn${s}/pass_rate`] = atTurn.filter((x) => passed(x.tree, x.node.id)).length / atTurn.length;
       out[`turn${s}/reward_mean`] = mean(atTurn.map((x) => x.node.reward));
+      out[`turn${s}/frac_zero_std`] = fracZeroStdGroups(trees, propagated, options.zeroVarianceTolerance, options.group, s);
     }
     if (s >= 2) {
       const expanded = scored.flatMap((x) => x.tree.nodes.filter((n) => n.turn === s - 1 && n.children.length).map((n) => ({ tree: x.tree, node: n })));
@@ -167,11 +163,6 @@ export function treeMetrics(scored: readonly ScoredTree[], options: TreeMetricOp
 
   out["tokens/sampled"] = sampledTokens(trees);
   out["tokens/trained"] = scored.reduce((a, s) => a + s.kept.reduce((b, id) => b + s.tree.nodes[id].completionIds.length, 0), 0);
-  if (options.forward) {
-    const f = forwardedTokens(scored, options.forward);
-    out["tokens/forwarded_grad"] = f.grad;
-    out["tokens/forwarded_no_grad"] = f.noGrad;
-  }
   return out;
 }
 

@@ -142,16 +142,19 @@ export function intraGroupPrune(
 
 /**
  * The rollout-time variant of InterP, for `interPrune.skipExpansion`: of one sibling group's
- * candidates, which failed ones (reward < 1) to expand. The propagated reward is not known before
- * expansion, so failed candidates are ranked by their own reward, highest first (an attempt that
- * already passes more tests is the likeliest to be repaired from its feedback; ours), ties by
- * lower id; the first K are returned, in rank order. The others stay leaves, so the post-rollout
- * InterP then finds at most K expanded subtrees per parent and drops nothing.
+ * candidates, which of those that failed a visible test to expand (a candidate that passed every
+ * visible test is a leaf, as in every rollout). The propagated reward is not known before
+ * expansion, so they are ranked by their own reward, highest first (an attempt that already
+ * passes more tests is the likeliest to be repaired from its feedback; ours), ties by lower id;
+ * the first K are returned, in rank order. The others stay leaves, so the post-rollout InterP then
+ * finds at most K expanded subtrees per parent and drops nothing. Like InterP's ranking by R, the
+ * ranking uses the reward over all tests: it chooses which repairs the trainer pays for, and no
+ * prompt the model sees changes with it.
  */
-export function selectForExpansion(candidates: readonly { id: number; reward: number }[], maxSubtrees: number): number[] {
+export function selectForExpansion(candidates: readonly { id: number; reward: number; visiblePassed: boolean }[], maxSubtrees: number): number[] {
   checkPositiveInteger("interPrune.maxSubtrees", maxSubtrees);
   const rewardOf = new Map(candidates.map((c) => [c.id, c.reward]));
-  const failed = candidates.filter((c) => c.reward < 1).map((c) => c.id);
+  const failed = candidates.filter((c) => !c.visiblePassed).map((c) => c.id);
   return rankDescending(failed, (id) => rewardOf.get(id)!).slice(0, maxSubtrees);
 }
 

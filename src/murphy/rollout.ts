@@ -2,9 +2,15 @@
  * Rollout: the feedback-conditioned tree of each task (method.md, "Tree").
  *
  *   turn 1: G candidates sampled from the task prompt;
- *   turn s: every failed candidate (r < 1) of turn s-1 gets G_s children, sampled from the prompt
- *           that carries the task and the whole chain of earlier attempts and feedback on its
- *           branch; a candidate with r = 1 is a leaf.
+ *   turn s: every candidate of turn s-1 that failed a visible test gets G_s children, sampled
+ *           from the prompt that carries the task and the whole chain of earlier attempts and
+ *           feedback on its branch; a candidate that passed every visible test is a leaf.
+ *
+ * Expansion follows the visible tests alone, like the feedback: in deployment the model cannot
+ * know about hidden tests, so an attempt that passes the visible ones is where it stops, and
+ * training on repairs of it would teach it to react to verdicts it will never see. Such a leaf
+ * keeps its reward over all tests (below 1 when hidden tests fail), so credit still ranks it
+ * below a correct sibling.
  *
  * All nodes of one turn, over all tasks of the batch, are sampled in one batched call (split into
  * chunks of `batchSize` prompts) and run in the sandbox together. With InterP's
@@ -19,6 +25,7 @@ import type { SamplingOptions } from "../model/policy";
 import type { AnyPolicy } from "../policy/conversation";
 import { hashString } from "../util/rng";
 import { selectForExpansion } from "./prune";
+import { prefillTokens } from "./compute";
 import type { RolloutTree, TreeNode } from "./tree";
 
 export interface RolloutOptions extends SamplingOptions {
@@ -47,7 +54,11 @@ interface Pending {
 export interface RolloutCounts {
   /** Completion tokens sampled. */
   sampledTokens: number;
-  /** Prompt tokens processed while sampling (prefill). */
+  /**
+   * Prompt tokens the sampler prefills: per sampling call, the real (unpadded) tokens of each
+   * DISTINCT prompt, because the sampler runs a prompt shared by several rows of one call (a
+   * sibling group) through the model once (src/model/sample.ts). `prefillTokens` in compute.ts.
+   */
   promptTokens: number;
   /** Candidates sampled. */
   candidates: number;
@@ -75,6 +86,7 @@ export async function rollout(
       const chunk = pending.slice(start, start + batchSize);
       const items = chunk.map((p) => ({ task: tasks[p.tree], history: p.history }));
       const attempts = await attemptBatch(policy, runner, items, opts, hashString(`${opts.seed}/rollout/turn${turn}/chunk${start}`));
+      counts.promptTokens += prefillTokens(attempts.map((a) => a.promptIds));
       chunk.forEach((p, i) => {
         const tree = trees[p.tree];
         const node: TreeNode = {
@@ -88,6 +100,7 @@ export async function rollout(
           code: attempts[i].code,
           outcome: attempts[i].evaluation.outcome,
           reward: attempts[i].evaluation.reward,
+          visiblePassed: attempts[i].evaluation.visiblePassed,
           feedback: attempts[i].evaluation.feedback,
           ...(attempts[i].text !== attempts[i].code ? { answer: attempts[i].text } : {}),
         };
@@ -96,7 +109,6 @@ export async function rollout(
         histories[p.tree][node.id] = [...p.history, { code: node.code, feedback: node.feedback, answer: node.answer }];
         created.push({ tree: p.tree, id: node.id });
         counts.sampledTokens += node.completionIds.length;
-        counts.promptTokens += node.promptIds.length;
         counts.candidates++;
       });
     }
@@ -104,10 +116,11 @@ export async function rollout(
     pending = [];
     for (const group of groupsOf(created, trees)) {
       const tree = trees[group.tree];
-      // Expand on the full-pass criterion: a node whose reward is 1 is solved and is a leaf.
-      let expand = group.ids.filter((id) => tree.nodes[id].reward < 1);
+      // Expand on the visible criterion only: a node that passed every visible test is a leaf.
+      let expand = group.ids.filter((id) => !tree.nodes[id].visiblePassed);
       if (opts.maxExpandedPerGroup !== undefined) {
-        expand = selectForExpansion(group.ids.map((id) => ({ id, reward: tree.nodes[id].reward })), opts.maxExpandedPerGroup);
+        const candidates = group.ids.map((id) => ({ id, reward: tree.nodes[id].reward, visiblePassed: tree.nodes[id].visiblePassed }));
+        expand = selectForExpansion(candidates, opts.maxExpandedPerGroup);
       }
       for (const id of expand) {
         for (let c = 0; c < opts.childrenPerFailed; c++) pending.push({ tree: group.tree, parent: id, history: histories[group.tree][id] });

@@ -1,7 +1,7 @@
 /**
  * Hand-written rollout trees for worked examples and tests: write the rewards as a nested list and
- * get a `RolloutTree` with ids, parents, turns and outcomes filled in, so a notebook can show
- * credit, pruning and advantages on a tree small enough to check by eye.
+ * get a `RolloutTree` with ids, parents, turns, outcomes and visible verdicts filled in, so a
+ * notebook can show credit, pruning and advantages on a tree small enough to check by eye.
  *
  *   toyTree([{ reward: 0, children: [{ reward: 1 }, { reward: 0 }] }, { reward: 1 }])
  *
@@ -16,6 +16,11 @@ export interface ToyNode {
   children?: ToyNode[];
   /** Number of completion tokens (default 3); ids 1..tokens, sampled log-probs 0. */
   tokens?: number;
+  /**
+   * Passed every visible test (default: reward === 1). Set true with a reward below 1 for an
+   * attempt that passes the visible tests but fails hidden ones (never expanded by a rollout).
+   */
+  visiblePassed?: boolean;
 }
 
 /**
@@ -43,6 +48,7 @@ export function toyTree(firstAttempts: ToyNode[], taskId = "toy"): RolloutTree {
         code: "",
         outcome: spec.reward === 1 ? "passed" : "wrong_answer",
         reward: spec.reward,
+        visiblePassed: spec.visiblePassed ?? spec.reward === 1,
         feedback: "",
       });
       if (parent !== null) nodes[parent].children.push(id);

@@ -20,12 +20,12 @@ import { AdamW } from "../model/train";
 import { evaluateIterK } from "../eval/iterk";
 import { appendJsonl, writeFileAtomic } from "../util/files";
 import { Progress } from "../util/progress";
-import { hashString, Rng } from "../util/rng";
+import { hashString } from "../util/rng";
 import type { Config } from "./config";
 import { lossMetrics, treeMetrics } from "./metrics";
 import { meanFirstTurnTokens } from "./compute";
-import { scoreTree, trainingExamples } from "./pipeline";
-import { rollout } from "./rollout";
+import { klFromStart, loadOrSampleProbe } from "./drift";
+import { samplingOf, stepBatch } from "./step-batch";
 import { policyUpdate } from "./update";
 
 export interface TrainRun {
@@ -33,7 +33,14 @@ export interface TrainRun {
   /** Output folder: config.json, metrics.jsonl, checkpoint/. */
   out: string;
   trainTasks: readonly Task[];
+  /**
+   * Tasks evaluated with Iter-k every `eval.every` steps and after the last step (`eval.every = 0`:
+   * after the last step only). Empty: the run never evaluates (experiment cells evaluate
+   * themselves after training).
+   */
   evalTasks: readonly Task[];
+  /** Tasks whose prompts make kl/start's probe set (the first config.eval.probeTasks are used; usually the validation split). */
+  probeTasks?: readonly Task[];
   runner: ProgramRunner;
   /** Continue from out/checkpoint if it exists. */
   resume?: boolean;
@@ -56,12 +63,17 @@ export interface TrainResult {
   tokenizer: Tokenizer;
 }
 
-/** The tasks of step k: `tasksPerStep` distinct train tasks drawn from (seed, k). */
-export function tasksOfStep(tasks: readonly Task[], config: Config, step: number): Task[] {
-  const rng = new Rng(`${config.seed}/tasks/${step}`);
-  const chosen = new Set<number>();
-  while (chosen.size < Math.min(config.tasksPerStep, tasks.length)) chosen.add(rng.int(0, tasks.length - 1));
-  return [...chosen].map((i) => tasks[i]);
+export { tasksOfStep } from "./step-batch";
+
+/** Whether step k measures drift (kl/update, kl/start): step 1, every eval.probeEvery steps, the last. */
+export function driftStep(config: Config, step: number): boolean {
+  return step === 1 || step % config.eval.probeEvery === 0 || step === config.steps;
+}
+
+/** The learning rate of step k (1-based): linear warm-up over `warmupSteps`, then constant. */
+export function learningRateAt(config: Config, step: number): number {
+  const { lr, warmupSteps } = config.optimizer;
+  return warmupSteps > 0 ? lr * Math.min(1, step / warmupSteps) : lr;
 }
 
 /** A fresh run starts from the init checkpoint's weights only (any optimizer state there is dropped). */
@@ -78,7 +90,7 @@ export async function train(run: TrainRun): Promise<TrainResult> {
   const metricsFile = path.join(out, "metrics.jsonl");
   const resuming = run.resume === true && fs.existsSync(path.join(checkpointDir, "model.safetensors"));
 
-  const optimizer = new AdamW({ learningRate: config.optimizer.lr, weightDecay: config.optimizer.weightDecay });
+  const optimizer = new AdamW({ learningRate: config.optimizer.lr, beta2: config.optimizer.beta2, weightDecay: config.optimizer.weightDecay });
   const loaded = resuming
     ? await resumeFrom<{ step: number; config: Config }>(checkpointDir, optimizer, config, "use another --out or drop --resume")
     : startFrom(config.initCheckpoint);
@@ -104,7 +116,12 @@ export async function train(run: TrainRun): Promise<TrainResult> {
   log(`train: ${model.summary()}; ${config.turns === 1 ? "GRPO (one turn)" : `MURPHY, ${config.turns} turns, ${config.credit.strategy}`}`);
 
   const policy = new GptPolicy(model, tokenizer);
-  const sampling = { ...config.sampling, topK: config.sampling.topK || undefined, topP: config.sampling.topP < 1 ? config.sampling.topP : undefined };
+  const sampling = samplingOf(config);
+  // kl/start's probe set, sampled from the starting policy: on a fresh run that is the model as
+  // loaded; a resumed run reads it back from out/probe.json.
+  const probe = config.eval.probeTasks > 0 && run.probeTasks?.length
+    ? await loadOrSampleProbe(out, () => policy, run.probeTasks, config)
+    : [];
   const save = () =>
     savePolicy(checkpointDir, model, tokenizer, { optimizer, state: { step: currentStep, config }, meta: { trainedFrom: config.initCheckpoint, ...(run.meta ?? {}) } });
   let currentStep = startStep;
@@ -113,29 +130,26 @@ export async function train(run: TrainRun): Promise<TrainResult> {
   try {
     for (let step = startStep + 1; step <= lastStep; step++) {
       const t0 = Date.now();
-      const tasks = tasksOfStep(run.trainTasks, config, step);
-      const { trees, counts } = await rollout(policy, tasks, run.runner, {
-        ...sampling,
-        groupSize: config.groupSize,
-        turns: config.turns,
-        childrenPerFailed: config.childrenPerFailed,
-        seed: hashString(`${config.seed}/rollout/${step}`),
-        binary: config.reward.binary,
-        maxExpandedPerGroup: config.interPrune.enabled && config.interPrune.skipExpansion ? config.interPrune.maxSubtrees : undefined,
-      });
+      // rollout -> credit -> pruning -> advantages (step-batch.ts), then the update.
+      const { trees, counts, scored, examples } = await stepBatch(policy, run.trainTasks, run.runner, config, step);
       const t1 = Date.now();
-      const scored = trees.map((t) => scoreTree(t, config));
-      const examples = trainingExamples(scored);
+      optimizer.learningRate = learningRateAt(config, step);
       const update = policyUpdate(model, optimizer, examples, tokenizer.pad, {
         loss: { epsLow: config.loss.epsLow, epsHigh: config.loss.epsHigh, beta: config.loss.beta, normalization: config.loss.normalization, maxTokens: config.sampling.maxNewTokens },
         updateEpochs: config.loss.updateEpochs,
         microBatchSize: config.microBatchSize,
         temperature: config.sampling.temperature > 0 ? config.sampling.temperature : 1,
-        clipNorm: config.optimizer.clipNorm,
+        clipNorm: config.optimizer.clipNorm > 0 ? config.optimizer.clipNorm : undefined, // 0 = no clipping
         reference,
+        // Drift is measured on a schedule (a no-grad pass over the whole batch costs ~3/4 of the update).
+        measureUpdateKl: driftStep(config, step),
         poisonEpoch: run.poisonStep === step ? 0 : undefined,
       });
       const t2 = Date.now();
+      const drift = probe.length && driftStep(config, step)
+        ? klFromStart(model, probe, tokenizer.pad, config)
+        : undefined;
+      const t3 = Date.now();
       const skipped = update.epochs.filter((e) => e.skipped).length;
       if (skipped) log(`train: step ${step}: ${skipped} of ${update.epochs.length} updates skipped (non-finite loss or gradient); weights unchanged by them`);
       const last = update.epochs[update.epochs.length - 1];
@@ -146,14 +160,20 @@ export async function train(run: TrainRun): Promise<TrainResult> {
         "grad/norm": last ? last.gradNorm : 0,
         "step/skipped_nonfinite": skipped,
         "step/examples": examples.length,
+        "step/trained_sequences": update.trainedSequences,
+        "optimizer/lr": optimizer.learningRate,
+        ...(update.updateKl !== undefined ? { "kl/update": update.updateKl } : {}),
+        ...(drift ? { "kl/start": drift.kl } : {}),
         "tokens/prompt_prefill": counts.promptTokens,
         "tokens/sampled_turn1_mean": meanFirstTurnTokens(trees),
         "tokens/forwarded_grad": update.forwardedGrad,
-        "tokens/forwarded_no_grad": update.forwardedNoGrad,
+        "tokens/forwarded_no_grad": update.forwardedNoGrad + (drift?.tokens ?? 0),
         "time/rollout_s": (t1 - t0) / 1000,
         "time/update_s": (t2 - t1) / 1000,
+        ...(drift ? { "time/drift_s": (t3 - t2) / 1000 } : {}),
       };
-      if (config.eval.every > 0 && (step % config.eval.every === 0 || step === config.steps)) {
+      const evalDue = step === config.steps || (config.eval.every > 0 && step % config.eval.every === 0);
+      if (run.evalTasks.length > 0 && evalDue) {
         const evaluation = await evaluateIterK(policy, run.evalTasks, run.runner, {
           ...sampling,
           turns: config.eval.turns,
@@ -161,7 +181,7 @@ export async function train(run: TrainRun): Promise<TrainResult> {
           seed: hashString(`${config.seed}/eval/${step}`),
         });
         evaluation.iterPass1.forEach((p, i) => (metrics[`eval/iter${i + 1}_pass1`] = p));
-        metrics["time/eval_s"] = (Date.now() - t2) / 1000;
+        metrics["time/eval_s"] = (Date.now() - t3) / 1000;
       }
       appendJsonl(metricsFile, metrics);
       history.push(metrics);

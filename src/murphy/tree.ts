@@ -1,9 +1,11 @@
 /**
  * The feedback-conditioned rollout tree of one task, as plain data.
  *
- * Turn 1 holds G candidates sampled from the task prompt; a failed candidate (reward < 1) at turn
- * s < S is expanded into children sampled from a prompt that carries the task and every earlier
- * attempt on its branch with its feedback. Nodes live in one array; `parent` and `children` are
+ * Turn 1 holds G candidates sampled from the task prompt; a candidate that fails a visible test
+ * at turn s < S is expanded into children sampled from a prompt that carries the task and every
+ * earlier attempt on its branch with its feedback. Expansion follows the visible tests alone, as
+ * the model would decide in deployment: a candidate that passes every visible test is a leaf even
+ * when hidden tests fail (its reward, which counts them, is then below 1). Nodes live in one array; `parent` and `children` are
  * indices into it. The task itself is the implicit root: turn-1 nodes have `parent === null`.
  */
 import type { Outcome } from "../sandbox/types";
@@ -29,8 +31,10 @@ export interface TreeNode {
   answer?: string;
   /** The worst sandbox outcome over all tests. */
   outcome: Outcome;
-  /** r(n): the fraction of all tests passed (or 0/1 with binary rewards). */
+  /** r(n): the fraction of all tests passed, visible and hidden (or 0/1 with binary rewards). */
   reward: number;
+  /** Every visible test passed: the model thinks it is done, so the node is never expanded. */
+  visiblePassed: boolean;
   /** Feedback text built from the visible tests; what the next turn's prompt carries. */
   feedback: string;
 }

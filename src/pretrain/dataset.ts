@@ -3,8 +3,10 @@
  *   - first attempts:  prompt(task)                               -> reference
  *   - repairs:         prompt(task, wrong attempt + its feedback)  -> reference
  *   - two repairs:     prompt(task, 2 wrong attempts + feedback)   -> reference
- * Wrong attempts are mutations of the reference (mutations.ts) that really fail in the sandbox;
- * their feedback is the real sandbox feedback, built exactly as rollouts build it. So the base
+ * Wrong attempts are mutations of the reference (mutations.ts) that really fail a visible test in
+ * the sandbox; their feedback is the real sandbox feedback, built exactly as rollouts build it. A
+ * mutant that passes the visible tests and fails only hidden ones is not repair material: the
+ * model could not know it failed (rollouts and Iter-k never repair such an attempt either). So the base
  * model already reads feedback a little, like the paper's instruction-tuned base models.
  */
 import type { Task } from "../tasks/types";
@@ -30,8 +32,8 @@ export interface SftExample {
 }
 
 /**
- * For each task, up to `perTask` mutants of its reference that fail at least one test, with
- * their real feedback. Programs run `concurrency` at a time through the pool.
+ * For each task, up to `perTask` mutants of its reference that fail at least one visible test,
+ * with their real feedback. Programs run `concurrency` at a time through the pool.
  */
 export async function buildRepairMaterial(
   tasks: readonly Task[],
@@ -54,7 +56,7 @@ export async function buildRepairMaterial(
       for (const m of mutants) {
         if (attempts.length >= perTask) break;
         const result = await evaluateProgram(pool, task, m.code);
-        if (result.reward < 1) attempts.push({ code: m.code, feedback: result.feedback });
+        if (!result.visiblePassed) attempts.push({ code: m.code, feedback: result.feedback });
       }
       out[index] = { taskId: task.id, attempts };
       opts.onProgress?.(++done);

@@ -20,6 +20,7 @@ import { figureHtml, plotlyBundleHtml } from "../notebook/display";
 import { cellsTable, comparisonSentence, comparisonsTable, methodMeans, methodsTable, paperTable, type Table } from "./tables";
 import { kitVsPaper, loadPaper } from "./paper";
 import { escapeHtml } from "../util/html";
+import { SAMPLED_TOKENS_TOLERANCE, sampledTokensMismatches } from "../experiments/summary";
 
 export { escapeHtml };
 
@@ -47,6 +48,8 @@ export interface ReportOutput {
   means: Record<string, Record<string, number>>;
   /** Problems worth a reader's attention (missing or stale cells, out-of-date CSVs). */
   warnings: string[];
+  /** Pairs of trained methods that were not compute-matched (computeMatchWarnings). */
+  computeWarnings: string[];
 }
 
 /** The figures of the kinds a spec lists, with a short caption each. */
@@ -92,10 +95,28 @@ export function resultWarnings(results: ExperimentResults): string[] {
   return warnings;
 }
 
+/**
+ * One warning per pair of trained methods whose mean sampled tokens per step differ by more than
+ * SAMPLED_TOKENS_TOLERANCE (5%): their comparison is not at equal rollout compute.
+ */
+export function computeMatchWarnings(results: ExperimentResults): string[] {
+  return sampledTokensMismatches(results.methods).map((m) => {
+    const [more, less] = m.aPerStep >= m.bPerStep ? [m.a, m.b] : [m.b, m.a];
+    const perStep = (method: string) => Math.round(method === m.a ? m.aPerStep : m.bPerStep);
+    return (
+      `Not compute-matched: ${more} samples ${perStep(more)} completion tokens per step and ${less} ${perStep(less)} ` +
+      `(${(100 * m.relative).toFixed(1)}% more, above the ${100 * SAMPLED_TOKENS_TOLERANCE}% tolerance), so a difference between them may come from rollout compute alone. ` +
+      `To match a GRPO baseline to a MURPHY run: \`npx murphy compute-match --metrics ${path.relative(ROOT, results.dir) || "."}/cells/<murphy cell>/metrics.jsonl\`.`
+    );
+  });
+}
+
 /** The whole report page. */
-export function reportHtml(results: ExperimentResults, links: readonly ReportLink[] = []): { html: string; warnings: string[] } {
+export function reportHtml(results: ExperimentResults, links: readonly ReportLink[] = []): { html: string; warnings: string[]; computeWarnings: string[] } {
   const { spec } = results;
   const warnings = resultWarnings(results);
+  const computeWarnings = computeMatchWarnings(results);
+  const shown = [...computeWarnings, ...warnings];
   const commits = [...new Set(results.cells.map((c) => c.gitCommit.slice(0, 10)))];
   const backends = [...new Set(results.cells.map((c) => c.backend))];
   const figures = reportFigures(results, spec.figures);
@@ -111,8 +132,8 @@ export function reportHtml(results: ExperimentResults, links: readonly ReportLin
     spec.description ? `<p>${escapeHtml(spec.description)}</p>` : "",
     `<ul class="facts">${facts.map((f) => `<li>${escapeHtml(f)}</li>`).join("")}</ul>`,
     comparisonSentence(results) ? `<p class="headline"><strong>${escapeHtml(comparisonSentence(results)!)}</strong></p>` : "",
-    warnings.length ? `<div class="warnings"><strong>Warnings</strong><ul>${warnings.map((w) => `<li>${escapeHtml(w)}</li>`).join("")}</ul></div>` : "",
-    tableSection("Per method", methodsTable(results), "Iter-k pass@1: mean [95% CI by Student t over seeds]. Gain over base: paired by seed. Tokens per step: completion tokens sampled (rollouts) and trained (after pruning)."),
+    shown.length ? `<div class="warnings"><strong>Warnings</strong><ul>${shown.map((w) => `<li>${escapeHtml(w)}</li>`).join("")}</ul></div>` : "",
+    tableSection("Per method", methodsTable(results), "Iter-k pass@1: mean [95% CI by Student t over seeds]. Gain over base: paired by seed. Tokens per step: completion tokens sampled (rollouts) and trained (after pruning), prompt + completion tokens forwarded with gradient (the update); summary-methods.csv also has totals per run and tokens forwarded without gradient."),
     tableSection("Comparisons (paired by seed)", comparisonsTable(results), "Difference of Iter-k pass@1, method minus baseline, at the same seed (same training tasks and evaluation sampling streams)."),
     spec.figures.includes("paper") ? tableSection("Kit and paper: gains over the base model", paperTable(kitVsPaper(results, loadPaper())), "Percentage points. Absolute scores are not comparable (the kit's tiny model on its own tasks vs 1.7B-7B models on HumanEval, MBPP, LiveCodeBench); gains over each one's own base model are.") : "",
     figures.length ? `<h2>Figures</h2>${figures.map((f, i) => `<figure>${figureHtml(f.figure, `fig-${f.kind}-${i}`)}<figcaption>${escapeHtml(f.caption)}</figcaption></figure>`).join("\n")}` : "",
@@ -121,15 +142,15 @@ export function reportHtml(results: ExperimentResults, links: readonly ReportLin
   ].join("\n");
   const style = "body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}h2{margin-top:1.6em}.note,figcaption{color:#555;font-size:0.9em}.warnings{background:#fff4e5;border:1px solid #e6a23c;padding:0.5em 1em}figure{margin:1em 0}";
   const html = `<!doctype html>\n<html><head><meta charset="utf-8"><title>MURPHY kit: ${escapeHtml(spec.name)}</title><style>${style}</style>\n${plotlyBundleHtml()}\n</head><body>\n${body}\n</body></html>\n`;
-  return { html, warnings };
+  return { html, warnings, computeWarnings };
 }
 
 /** Load an experiment's results and write its HTML report; returns where and the per-method means. */
 export function writeReport(options: ReportOptions): ReportOutput {
   const results = loadResults(options.experiment, options.resultsDir);
   const outDir = options.outDir ?? path.join(BUILD_DIR, "report", results.name);
-  const { html, warnings } = reportHtml(results, options.links ?? []);
+  const { html, warnings, computeWarnings } = reportHtml(results, options.links ?? []);
   const file = path.join(outDir, "index.html");
   writeFileAtomic(file, html);
-  return { file, results, means: methodMeans(results), warnings };
+  return { file, results, means: methodMeans(results), warnings, computeWarnings };
 }

@@ -20,7 +20,7 @@ export function formatInterval(ci: ConfidenceInterval, digits = 3): string {
   return Number.isFinite(ci.halfWidth) ? `${m} [${ci.low.toFixed(digits)}, ${ci.high.toFixed(digits)}]` : m;
 }
 
-/** Per method: Iter-k pass@1 (mean [95% CI]), gain over base at the last Iter, tokens per step. */
+/** Per method: Iter-k pass@1 (mean [95% CI]), gain over base at the last Iter, tokens sampled, trained and forwarded (with gradient) per step. */
 export function methodsTable(results: ExperimentResults): Table {
   const rows = results.methods.map((s) => {
     const row: Record<string, string | number> = { method: s.method, seeds: s.seeds.length };
@@ -29,6 +29,7 @@ export function methodsTable(results: ExperimentResults): Table {
     if (results.methods.some((m) => m.gainOverBase)) row[`gain over base, Iter-${k}`] = s.gainOverBase ? formatInterval(s.gainOverBase[k - 1]) : "";
     row["sampled tokens/step"] = Math.round(s.tokensSampledPerStep);
     row["trained tokens/step"] = Math.round(s.tokensTrainedPerStep);
+    row["forwarded tokens/step"] = Math.round(s.tokensForwardedGradPerStep);
     row["wall min"] = Number((s.wallSeconds / 60).toFixed(1));
     return row;
   });
@@ -90,6 +91,8 @@ export function methodMeans(results: ExperimentResults): Record<string, Record<s
       s.gainOverBase?.forEach((ci, k) => (out[`iter${k + 1}_gain_over_base`] = ci.mean));
       out.sampled_tokens_per_step = s.tokensSampledPerStep;
       out.trained_tokens_per_step = s.tokensTrainedPerStep;
+      out.forwarded_grad_tokens_per_step = s.tokensForwardedGradPerStep;
+      out.forwarded_no_grad_tokens_per_step = s.tokensForwardedNoGradPerStep;
       return [s.method, out];
     }),
   );
