@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { conversationMessages, extractCode, KIT_STYLE, parseConversation, type PromptStyle } from "../src/policy/chat-format";
+import { answerMessage, conversationMessages, extractCode, KIT_STYLE, parseConversation, pythonStyle, type PromptStyle } from "../src/policy/chat-format";
 import { renderTask } from "../src/model/prompt";
 import { loadSplit } from "../src/tasks/load";
 import { TASKS_DIR } from "../src/paths";
@@ -64,4 +64,18 @@ test("parseConversation: clear errors for conversations the model cannot answer"
   assert.throws(() => parseConversation([{ role: "assistant", content: "a" }]), /message 0 .* must be from the user \(got assistant\)/);
   assert.throws(() => parseConversation([{ role: "tool", content: "a" }]), /messages\[0\]\.role must be "system", "user" or "assistant"/);
   assert.throws(() => parseConversation([{ role: "user", content: 3 }]), /messages\[0\]: "content" must be a string/);
+});
+
+test("pythonStyle: a benchmark's prompt verbatim, with a function or a stdin program asked for", () => {
+  const prompt = 'from typing import List\n\n\ndef has_close_elements(numbers: List[float], threshold: float) -> bool:\n    """ Check if ...\n    >>> has_close_elements([1.0, 2.0], 0.5)\n    False\n    """\n';
+  const fn = pythonStyle({ prompt, entryPoint: "has_close_elements" });
+  const [first] = conversationMessages(fn, task, []);
+  assert.equal(first.content, `${fn.instruction}\n\n${prompt}`);
+  assert.match(fn.instruction, /`has_close_elements`/);
+  assert.equal(fn.language, "python");
+  // The prompt's own blank lines do not confuse the inverse: the instruction is a known prefix.
+  assert.equal(parseConversation([first], fn).taskText, prompt);
+  const stdio = pythonStyle({ prompt: "Read N and print N+1." });
+  assert.match(stdio.instruction, /standard input/);
+  assert.match(answerMessage(stdio, { code: "print(int(input())+1)", feedback: "" }).content, /^```python\nprint/);
 });

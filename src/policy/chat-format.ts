@@ -41,6 +41,23 @@ export const KIT_STYLE: PromptStyle = {
   taskText: renderTask,
 };
 
+/**
+ * A Python benchmark problem (HumanEval, MBPP, LiveCodeBench, KodCode): its prompt verbatim, and
+ * either a function to write (the problem names an entry point) or a program reading standard
+ * input (LiveCodeBench's stdin/stdout problems). Structural, so any loader's problem type fits.
+ */
+export function pythonStyle(problem: { prompt: string; entryPoint?: string }): PromptStyle {
+  const fn = problem.entryPoint !== undefined && problem.entryPoint !== "";
+  return {
+    language: "python",
+    instruction: fn
+      ? `Write the Python function \`${problem.entryPoint}\` for the problem below, with the imports it needs. Reply with the complete function in one \`\`\`python code block.`
+      : "Write a Python program for the problem below: read the input from standard input and print the answer to standard output. Reply with the complete program in one ```python code block.",
+    retry: fn ? "Write a corrected version of the complete function in one ```python code block." : "Write a corrected version of the complete program in one ```python code block.",
+    taskText: () => problem.prompt,
+  };
+}
+
 /** The line that introduces the feedback in every further user message. */
 export const FEEDBACK_INTRO = "Your program was run on the visible tests:";
 
