@@ -2,6 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as net from "node:net";
 import { OpenAIPolicy, type OpenAIPolicyOptions } from "../src/policy/openai";
+import { pythonStyle } from "../src/policy/chat-format";
 import { renderTask } from "../src/model/prompt";
 import { hashString } from "../src/util/rng";
 import { loadSplit } from "../src/tasks/load";
@@ -300,6 +301,22 @@ test("a server that ignores n (one choice for n > 1): the other samples are aske
     // Defaults sent when the kit does not restrict sampling.
     assert.equal(chats[0].body.top_p, 1);
     assert.equal(chats[0].body.top_k, -1);
+  } finally {
+    await server.close();
+  }
+});
+
+test("any problem type with an id: a Python benchmark problem goes out in its own style", async () => {
+  const problem = { id: "HumanEval/0", prompt: "def add(a, b):\n    \"\"\"Add.\n    >>> add(1, 2)\n    3\n    \"\"\"\n", entryPoint: "add" };
+  const server = await fakeServer((req) => (req.path === "/v1/models" ? { json: MODELS() } : { json: chatAnswer(["Here:\n```python\ndef add(a, b):\n    return a + b\n```"]) }));
+  try {
+    const policy = new OpenAIPolicy<typeof problem>({ baseUrl: server.baseUrl, model: "fake-model", style: pythonStyle, ...quiet });
+    const [answer] = await policy.answer([{ task: problem, history: [{ code: "def add(a, b):\n    return a - b", feedback: "passed 0/1 visible; add(1, 2): expected 3, got -1" }] }], SAMPLING);
+    assert.equal(answer.code, "def add(a, b):\n    return a + b");
+    const [req] = server.requests.filter((r) => r.path === "/v1/chat/completions");
+    assert.ok(req.body.messages[0].content.endsWith(`\n\n${problem.prompt}`));
+    assert.equal(req.body.messages[1].content, "```python\ndef add(a, b):\n    return a - b\n```");
+    assert.match(req.body.messages[2].content, /expected 3, got -1\n\nWrite a corrected version of the complete function in one ```python code block\.$/);
   } finally {
     await server.close();
   }

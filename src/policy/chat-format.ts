@@ -19,8 +19,8 @@
 import type { Task } from "../tasks/types";
 import { renderTask, type Attempt } from "../model/prompt";
 
-/** How a family of tasks is put to a chat model. */
-export interface PromptStyle {
+/** How a family of tasks (the kit's own `Task`, or any benchmark's problem type T) is put to a chat model. */
+export interface PromptStyle<T = Task> {
   /** The language named in the code fence: "javascript", "python". */
   language: string;
   /** Put before the task's prompt in the first user message. */
@@ -28,7 +28,7 @@ export interface PromptStyle {
   /** Put after the feedback in each further user message. */
   retry: string;
   /** The task's prompt, verbatim. */
-  taskText(task: Task): string;
+  taskText(task: T): string;
 }
 
 /** The kit's own JavaScript tasks: one arrow function with the task's parameters. */
@@ -46,7 +46,7 @@ export const KIT_STYLE: PromptStyle = {
  * either a function to write (the problem names an entry point) or a program reading standard
  * input (LiveCodeBench's stdin/stdout problems). Structural, so any loader's problem type fits.
  */
-export function pythonStyle(problem: { prompt: string; entryPoint?: string }): PromptStyle {
+export function pythonStyle(problem: { prompt: string; entryPoint?: string }): PromptStyle<unknown> {
   const fn = problem.entryPoint !== undefined && problem.entryPoint !== "";
   return {
     language: "python",
@@ -67,22 +67,22 @@ export interface ChatMessage {
 }
 
 /** The first user message: the instruction, a blank line, the task's prompt. */
-export function taskMessage(style: PromptStyle, taskText: string): ChatMessage {
+export function taskMessage(style: PromptStyle<never>, taskText: string): ChatMessage {
   return { role: "user", content: `${style.instruction}\n\n${taskText}` };
 }
 
 /** An earlier attempt as the model wrote it (its whole answer; a bare program is put in a fence). */
-export function answerMessage(style: PromptStyle, attempt: Attempt): ChatMessage {
+export function answerMessage(style: PromptStyle<never>, attempt: Attempt): ChatMessage {
   return { role: "assistant", content: attempt.answer ?? "```" + style.language + "\n" + attempt.code + "\n```" };
 }
 
 /** The feedback of an attempt and the request for a corrected program. */
-export function feedbackMessage(style: PromptStyle, feedback: string): ChatMessage {
+export function feedbackMessage(style: PromptStyle<never>, feedback: string): ChatMessage {
   return { role: "user", content: `${FEEDBACK_INTRO}\n${feedback}\n\n${style.retry}` };
 }
 
 /** The whole conversation for the next attempt at a task after `history` (oldest first). */
-export function conversationMessages(style: PromptStyle, task: Task, history: readonly Attempt[], system?: string): ChatMessage[] {
+export function conversationMessages<T>(style: PromptStyle<T>, task: T, history: readonly Attempt[], system?: string): ChatMessage[] {
   const messages: ChatMessage[] = system ? [{ role: "system", content: system }] : [];
   messages.push(taskMessage(style, style.taskText(task)));
   for (const attempt of history) messages.push(answerMessage(style, attempt), feedbackMessage(style, attempt.feedback));
@@ -139,7 +139,7 @@ export function contentText(content: unknown, where: string): string {
  * style is taken whole (a first user message is all task, a later one all feedback), so any client
  * can talk to the kit's model. Throws unless roles go user, assistant, user, ..., user.
  */
-export function parseConversation(messages: unknown, style: PromptStyle = KIT_STYLE): { taskText: string; history: Attempt[] } {
+export function parseConversation(messages: unknown, style: PromptStyle<never> = KIT_STYLE): { taskText: string; history: Attempt[] } {
   if (!Array.isArray(messages) || messages.length === 0) throw new Error(`"messages" must be a non-empty list`);
   const turns: { role: string; content: string }[] = [];
   messages.forEach((m, i) => {

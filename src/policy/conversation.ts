@@ -18,9 +18,13 @@ import { fitPrompt } from "../model/context";
 import type { Policy, SamplingOptions } from "../model/policy";
 import { decodeCompletion, type Attempt } from "../model/prompt";
 
-/** What the policy is asked: the task and the earlier attempts on this branch, oldest first. */
-export interface Conversation {
-  task: Task;
+/**
+ * What the policy is asked: the task and the earlier attempts on this branch, oldest first. T is
+ * the kit's `Task` for rollouts and Iter-k today; a served model takes any problem type with an id
+ * (a benchmark's), given a `PromptStyle` for it.
+ */
+export interface Conversation<T = Task> {
+  task: T;
   history: readonly Attempt[];
 }
 
@@ -40,9 +44,9 @@ export interface Answer {
   droppedAttempts: number;
 }
 
-export interface ConversationPolicy {
+export interface ConversationPolicy<T = Task> {
   /** One answer per conversation, in order. The same seed gives the same answers where the backend is deterministic. */
-  answer(conversations: readonly Conversation[], opts: SamplingOptions & { seed: number }): Promise<Answer[]>;
+  answer(conversations: readonly Conversation<T>[], opts: SamplingOptions & { seed: number }): Promise<Answer[]>;
 }
 
 /** Either kind of policy: what rollouts and evaluation accept. */

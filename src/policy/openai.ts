@@ -31,7 +31,8 @@ import { parseChatAnswer, parseCompletionAnswer, parseModelsAnswer, parseTokeniz
 
 export type OpenAIApi = "chat" | "completions";
 
-export interface OpenAIPolicyOptions extends HttpOptions {
+/** T: the problem type, the kit's `Task` by default; any type with an id works given a `style`. */
+export interface OpenAIPolicyOptions<T extends { id: string } = Task> extends HttpOptions {
   /** The model name the server serves (`/v1/models`). */
   model: string;
   /** "chat" (default) or "completions" (token-id prompts; vLLM, SGLang, `murphy serve`). */
@@ -49,8 +50,8 @@ export interface OpenAIPolicyOptions extends HttpOptions {
   system?: string;
   /** Merged into every request body, e.g. `{"chat_template_kwargs": {"enable_thinking": false}}`. */
   extraBody?: Record<string, unknown>;
-  /** How a task is put to the model (default: the kit's JavaScript tasks). */
-  style?: (task: Task) => PromptStyle;
+  /** How a task is put to the model (default: the kit's JavaScript tasks; `pythonStyle` for a Python benchmark). */
+  style?: (task: T) => PromptStyle<T>;
   /** Called after every request: requests done / total of the current call, and running totals. */
   onProgress?: (done: number, total: number, stats: OpenAIPolicyStats) => void;
 }
@@ -69,7 +70,7 @@ export interface OpenAIPolicyStats {
   retries: number;
 }
 
-export class OpenAIPolicy implements ConversationPolicy {
+export class OpenAIPolicy<T extends { id: string } = Task> implements ConversationPolicy<T> {
   readonly http: HttpClient;
   readonly stats: OpenAIPolicyStats = { requests: 0, answers: 0, completionTokens: 0, promptTokens: 0, truncated: 0, retries: 0 };
   /** The server's context length for the model, once known (`/v1/models` or `/tokenize`). */
@@ -78,7 +79,7 @@ export class OpenAIPolicy implements ConversationPolicy {
   /** Set once the server has answered a request for n > 1 samples with one (Ollama's OpenAI layer may). */
   private ignoresN = false;
 
-  constructor(readonly options: OpenAIPolicyOptions) {
+  constructor(readonly options: OpenAIPolicyOptions<T>) {
     if (!options.model) throw new Error(`OpenAIPolicy: a model name is required (what the server at ${options.baseUrl} serves; see its /v1/models)`);
     if (options.api !== undefined && options.api !== "chat" && options.api !== "completions") {
       throw new Error(`OpenAIPolicy: api must be "chat" or "completions" (got "${options.api}")`);
@@ -114,7 +115,7 @@ export class OpenAIPolicy implements ConversationPolicy {
     return this.checked;
   }
 
-  async answer(conversations: readonly Conversation[], opts: SamplingOptions & { seed: number }): Promise<Answer[]> {
+  async answer(conversations: readonly Conversation<T>[], opts: SamplingOptions & { seed: number }): Promise<Answer[]> {
     await this.check();
     const answers = this.api === "chat" ? await this.chat(conversations, opts) : await this.completions(conversations, opts);
     this.stats.retries = this.http.retries;
@@ -133,8 +134,9 @@ export class OpenAIPolicy implements ConversationPolicy {
     return body;
   }
 
-  private messages(c: Conversation, history = c.history): ChatMessage[] {
-    const style = (this.options.style ?? (() => KIT_STYLE))(c.task);
+  private messages(c: Conversation<T>, history = c.history): ChatMessage[] {
+    // Without a style the tasks are the kit's own (T = Task).
+    const style = this.options.style ? this.options.style(c.task) : (KIT_STYLE as unknown as PromptStyle<T>);
     return conversationMessages(style, c.task, history, this.options.system);
   }
 
@@ -147,7 +149,7 @@ export class OpenAIPolicy implements ConversationPolicy {
     if (typeof usage?.prompt_tokens === "number") this.stats.promptTokens += usage.prompt_tokens;
   }
 
-  private async chat(conversations: readonly Conversation[], opts: SamplingOptions & { seed: number }): Promise<Answer[]> {
+  private async chat(conversations: readonly Conversation<T>[], opts: SamplingOptions & { seed: number }): Promise<Answer[]> {
     // Runs of identical conversations (a sibling group) become one request with n = run length.
     const runs: { start: number; n: number }[] = [];
     let previousKey = "";
@@ -204,7 +206,7 @@ export class OpenAIPolicy implements ConversationPolicy {
   }
 
   /** The prompt ids of one conversation from the server's chat template, dropping the oldest attempts until it fits. */
-  private async promptIds(c: Conversation, maxNewTokens: number): Promise<{ ids: number[]; dropped: number }> {
+  private async promptIds(c: Conversation<T>, maxNewTokens: number): Promise<{ ids: number[]; dropped: number }> {
     for (let dropped = 0; dropped <= c.history.length; dropped++) {
       const json = await this.http.post(
         `${this.http.rootUrl}/tokenize`,
@@ -218,7 +220,7 @@ export class OpenAIPolicy implements ConversationPolicy {
     throw new Error(`task ${c.task.id}: its prompt alone leaves no room for ${maxNewTokens} new tokens in the context of "${this.options.model}" at ${this.http.baseUrl}; lower --max-new-tokens`);
   }
 
-  private async completions(conversations: readonly Conversation[], opts: SamplingOptions & { seed: number }): Promise<Answer[]> {
+  private async completions(conversations: readonly Conversation<T>[], opts: SamplingOptions & { seed: number }): Promise<Answer[]> {
     const prompts = await Promise.all(conversations.map((c) => this.promptIds(c, opts.maxNewTokens)));
     const body: Record<string, unknown> = {
       ...this.samplingBody(opts),
