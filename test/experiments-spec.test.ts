@@ -47,7 +47,7 @@ test("resolution order: method file, eval.every=0, shared set, method set, seed;
   assert.equal(resolveConfig(spec, spec.methods[0], 4), null);
   assert.deepEqual(cellsOf(spec).map((c) => c.id), ["base-s3", "base-s4", "mars-s3", "mars-s4"]);
   assert.deepEqual(cellsOf(spec, 1).map((c) => c.id), ["base-s3", "mars-s3"]);
-  assert.deepEqual(spec.eval, { split: "test", turns: 3, samples: 1, temperature: 0.7, maxNewTokens: 96, limit: 0 });
+  assert.deepEqual(spec.eval, { split: "test", turns: 3, samples: 1, temperature: 0.7, maxNewTokens: 96, limit: 0, trainingTemperature: null });
 });
 
 test("config hashes: stable for equal inputs, different for another seed, setting or eval", () => {
@@ -162,4 +162,10 @@ test("reuse: a finished cell of another experiment with the same inputs and code
   write(sourceDir, {});
   assert.ok(lookup());
   assert.equal(findEquivalentCell(path.join(root, "results"), cellInputs(twinSpec, same3), "", { ...code, gitDirty: true }), undefined, "no reuse while the current code is uncommitted");
+});
+
+test("eval.trainingTemperature: null (default) or a number > 0, with a clear error", () => {
+  const base = { name: "t", seeds: [0], methods: [{ name: "base" }] };
+  assert.equal(parseSpec({ ...base, eval: { trainingTemperature: 1 } }, "t.json").eval.trainingTemperature, 1);
+  assert.throws(() => parseSpec({ ...base, eval: { trainingTemperature: 0 } }, "t.json"), /t\.json.*eval\.trainingTemperature.*null or a number > 0/);
 });

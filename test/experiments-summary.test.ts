@@ -130,3 +130,23 @@ test("sampled-token mismatches: trained pairs more than 5% apart (relative to th
   ]);
   assert.deepEqual(sampledTokensMismatches(methodSummaries(spec, cells)).map((m) => [m.a, m.b]), [["grpo", "mars"]], "1200 vs 1000 sampled over 4 steps: 20%");
 });
+
+test("Iter-k at the training temperature: its own intervals and paired gains, only where every cell has it", () => {
+  // Iter-1, Iter-2 at the training temperature per seed (base, grpo); mars cells lack it.
+  const atT = (c: CellResult, values: number[]): CellResult => ({ ...c, iterPass1AtTrainingTemperature: values });
+  const withT = cells.map((c) => {
+    if (c.method === "base") return atT(c, [[0.05, 0.1], [0.1, 0.15], [0.0, 0.05]][c.seed]);
+    if (c.method === "grpo") return atT(c, [[0.15, 0.2], [0.2, 0.25], [0.1, 0.15]][c.seed]);
+    return c;
+  });
+  const [base, grpo, mars] = methodSummaries(spec, withT);
+  close(base.iterAtTrainingTemperature![0].mean, 0.05, "base Iter-1 at T");
+  // grpo - base at T, Iter-1: 0.10, 0.10, 0.10 -> mean 0.1, zero width
+  close(grpo.gainOverBaseAtTrainingTemperature![0].mean, 0.1, "gain at T", 1e-12);
+  close(grpo.gainOverBaseAtTrainingTemperature![0].halfWidth, 0, "gain at T half", 1e-12);
+  assert.equal(mars.iterAtTrainingTemperature, undefined);
+  const rows = methodRows([base, grpo, mars]);
+  close(rows[1].iter2_pass1_train_temp_mean as number, 0.2, "grpo Iter-2 at T column");
+  assert.ok(!("iter1_pass1_train_temp_mean" in rows[2]));
+  assert.equal(cellRows(spec, withT)[3].iter1_pass1_train_temp, 0.15);
+});

@@ -25,6 +25,8 @@ export interface CellResult {
   seed: number;
   /** Iter-1..Iter-k pass@1 on the evaluated tasks. */
   iterPass1: number[];
+  /** Iter-1..Iter-k pass@1 at eval.trainingTemperature (same tasks, chains and seed), when the spec asks for it. */
+  iterPass1AtTrainingTemperature?: number[];
   evalTasks: number;
   eval: EvalSpec;
   /** Training steps run (0 for "base"). */

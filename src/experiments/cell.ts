@@ -93,6 +93,20 @@ export async function runCell(spec: ExperimentSpec, cell: Cell, paths: CellPaths
       { turns, samples, temperature: spec.eval.temperature, maxNewTokens: spec.eval.maxNewTokens, topK: undefined, topP: undefined, seed: cell.seed },
       attemptProgress(progress, evalTasks.length * samples),
     );
+    // The same evaluation at the training temperature: its per-attempt records are not kept
+    // (the summaries hold its Iter-k), which keeps the committed results small.
+    let atTrainingTemperature: number[] | undefined;
+    if (spec.eval.trainingTemperature !== null) {
+      const again = new Progress(`eval T=${spec.eval.trainingTemperature}`, total, { unit: "attempt", write: log });
+      const second = await evaluateIterK(
+        policy,
+        evalTasks,
+        pool,
+        { turns, samples, temperature: spec.eval.trainingTemperature, maxNewTokens: spec.eval.maxNewTokens, topK: undefined, topP: undefined, seed: cell.seed },
+        attemptProgress(again, evalTasks.length * samples),
+      );
+      atTrainingTemperature = second.iterPass1;
+    }
     dispose();
     const evalSeconds = (Date.now() - t0) / 1000;
     writeJsonl(path.join(paths.resultDir, "metrics.jsonl"), metrics);
@@ -103,6 +117,7 @@ export async function runCell(spec: ExperimentSpec, cell: Cell, paths: CellPaths
       method: cell.method.name,
       seed: cell.seed,
       iterPass1: evaluation.iterPass1,
+      ...(atTrainingTemperature ? { iterPass1AtTrainingTemperature: atTrainingTemperature } : {}),
       evalTasks: evalTasks.length,
       eval: spec.eval,
       steps: metrics.length,

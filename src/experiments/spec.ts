@@ -64,6 +64,12 @@ export interface EvalSpec {
   maxNewTokens: number;
   /** The first `limit` tasks of the split; 0 = all. */
   limit: number;
+  /**
+   * A second Iter-k evaluation of every cell at this temperature (null = none): the training
+   * temperature (sampling.temperature, 1), where RL's sharpening shows fully; at the lower
+   * evaluation temperature part of it is already there for the base model.
+   */
+  trainingTemperature: number | null;
 }
 
 export interface Comparison {
@@ -94,7 +100,7 @@ export interface Cell {
 }
 
 // As `murphy eval` (src/eval/defaults.ts), on the whole test split.
-const EVAL_DEFAULTS: EvalSpec = { split: "test", turns: MURPHY_EVAL.turns, samples: MURPHY_EVAL.samples, temperature: MURPHY_EVAL.temperature, maxNewTokens: MURPHY_EVAL.maxNewTokens, limit: 0 };
+const EVAL_DEFAULTS: EvalSpec = { split: "test", turns: MURPHY_EVAL.turns, samples: MURPHY_EVAL.samples, temperature: MURPHY_EVAL.temperature, maxNewTokens: MURPHY_EVAL.maxNewTokens, limit: 0, trainingTemperature: null };
 const TOP_FIELDS = ["name", "description", "baseCheckpoint", "seeds", "set", "methods", "eval", "comparisons", "figures"];
 const METHOD_FIELDS = ["name", "config", "set", "paperMethod"];
 const NAME = /^[a-z0-9][a-z0-9-]*$/;
@@ -191,6 +197,9 @@ export function parseSpec(raw: unknown, where: string): ExperimentSpec {
   positiveInt("maxNewTokens", 1);
   positiveInt("limit", 0);
   if (typeof e.temperature !== "number" || !(e.temperature >= 0)) fail("eval.temperature", "a number >= 0", e.temperature);
+  if (e.trainingTemperature !== null && (typeof e.trainingTemperature !== "number" || !(e.trainingTemperature > 0))) {
+    fail("eval.trainingTemperature", "null or a number > 0", e.trainingTemperature);
+  }
 
   const comparisons = r.comparisons ?? [];
   if (!Array.isArray(comparisons)) fail("comparisons", "a list of {method, baseline}", comparisons);

@@ -3,7 +3,9 @@
  *
  * - summary.csv: one row per cell (method, seed, Iter-1..k pass@1, tokens, time, provenance);
  * - summary-methods.csv: per method, the mean and 95% t-interval over seeds of Iter-k pass@1,
- *   and the gain over the base model paired by seed (when the experiment has a "base" method);
+ *   and the gain over the base model paired by seed (when the experiment has a "base" method),
+ *   at the evaluation temperature and, when the spec asks (eval.trainingTemperature), again at
+ *   the training temperature (columns *_train_temp_*);
  *   both report the compute of training: completion tokens sampled, completion tokens trained,
  *   and prompt + completion tokens forwarded with and without gradient, per step (mean over
  *   steps) and per run (total), so a reader can check that compared methods were matched;
@@ -26,6 +28,9 @@ export interface MethodSummary {
   iter: ConfidenceInterval[];
   /** Iter-k pass@1 minus the base model's at the same seed, index k-1 (absent without "base" cells). */
   gainOverBase?: ConfidenceInterval[];
+  /** The same two at the training temperature (eval.trainingTemperature), when every cell has them. */
+  iterAtTrainingTemperature?: ConfidenceInterval[];
+  gainOverBaseAtTrainingTemperature?: ConfidenceInterval[];
   /** Means over seeds. Per step: a run's total over its steps; totals: per run. */
   steps: number;
   tokensSampledPerStep: number;
@@ -61,6 +66,7 @@ export function cellRows(spec: ExperimentSpec, cells: readonly CellResult[]): Ro
   return orderCells(spec, cells).map((c) => {
     const row: Row = { method: c.method, seed: c.seed, cell: c.cell };
     c.iterPass1.forEach((p, i) => (row[`iter${i + 1}_pass1`] = p));
+    c.iterPass1AtTrainingTemperature?.forEach((p, i) => (row[`iter${i + 1}_pass1_train_temp`] = p));
     Object.assign(row, {
       eval_tasks: c.evalTasks,
       steps: c.steps,
@@ -88,13 +94,18 @@ export function cellRows(spec: ExperimentSpec, cells: readonly CellResult[]): Ro
   });
 }
 
+/** Which Iter-k numbers of a cell: at the evaluation temperature, or at the training temperature. */
+type IterOf = (c: CellResult) => number[] | undefined;
+const atEvalTemperature: IterOf = (c) => c.iterPass1;
+const atTrainingTemperature: IterOf = (c) => c.iterPass1AtTrainingTemperature;
+
 /** Differences a - b of Iter-k pass@1 over the seeds both have, with their t-intervals. */
-export function pairedDifference(a: readonly CellResult[], b: readonly CellResult[]): { seeds: number[]; difference: ConfidenceInterval[] } {
-  const bySeed = new Map(b.map((c) => [c.seed, c]));
-  const pairs = a.filter((c) => bySeed.has(c.seed)).sort((x, y) => x.seed - y.seed);
-  const turns = Math.min(...pairs.map((c) => c.iterPass1.length), ...pairs.map((c) => bySeed.get(c.seed)!.iterPass1.length));
+export function pairedDifference(a: readonly CellResult[], b: readonly CellResult[], iterOf: IterOf = atEvalTemperature): { seeds: number[]; difference: ConfidenceInterval[] } {
+  const bySeed = new Map(b.filter((c) => iterOf(c)).map((c) => [c.seed, c]));
+  const pairs = a.filter((c) => iterOf(c) && bySeed.has(c.seed)).sort((x, y) => x.seed - y.seed);
+  const turns = Math.min(...pairs.map((c) => iterOf(c)!.length), ...pairs.map((c) => iterOf(bySeed.get(c.seed)!)!.length));
   const difference = pairs.length
-    ? Array.from({ length: turns }, (_, k) => tInterval(pairs.map((c) => c.iterPass1[k] - bySeed.get(c.seed)!.iterPass1[k])))
+    ? Array.from({ length: turns }, (_, k) => tInterval(pairs.map((c) => iterOf(c)![k] - iterOf(bySeed.get(c.seed)!)![k])))
     : [];
   return { seeds: pairs.map((c) => c.seed), difference };
 }
@@ -126,6 +137,14 @@ export function methodSummaries(spec: ExperimentSpec, cells: readonly CellResult
       const paired = pairedDifference(own, base);
       if (paired.seeds.length) summary.gainOverBase = paired.difference;
     }
+    if (own.every((c) => c.iterPass1AtTrainingTemperature)) {
+      const k = Math.min(...own.map((c) => c.iterPass1AtTrainingTemperature!.length));
+      summary.iterAtTrainingTemperature = Array.from({ length: k }, (_, j) => tInterval(own.map((c) => c.iterPass1AtTrainingTemperature![j])));
+      if (base.length && method.name !== "base") {
+        const paired = pairedDifference(own, base, atTrainingTemperature);
+        if (paired.seeds.length) summary.gainOverBaseAtTrainingTemperature = paired.difference;
+      }
+    }
     out.push(summary);
   }
   return out;
@@ -155,6 +174,8 @@ export function methodRows(summaries: readonly MethodSummary[]): Row[] {
       if (gain) intervalColumns(row, `iter${k + 1}_gain_over_base`, gain);
       else for (const suffix of ["mean", "ci_low", "ci_high", "ci_half"]) row[`iter${k + 1}_gain_over_base_${suffix}`] = null;
     });
+    s.iterAtTrainingTemperature?.forEach((ci, k) => intervalColumns(row, `iter${k + 1}_pass1_train_temp`, ci));
+    s.gainOverBaseAtTrainingTemperature?.forEach((ci, k) => intervalColumns(row, `iter${k + 1}_gain_over_base_train_temp`, ci));
     Object.assign(row, {
       steps: s.steps,
       sampled_tokens_per_step: s.tokensSampledPerStep,
