@@ -245,6 +245,10 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       });
   });
 
+  // Keep idle connections open longer than clients do: a client that reuses a connection the server
+  // is just closing sees ECONNRESET (Node's default keep-alive timeout is 5 s).
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(options.port ?? 8000, options.host ?? "127.0.0.1", () => resolve());
