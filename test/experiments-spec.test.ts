@@ -16,11 +16,15 @@ const minimal = () => ({
 
 test("the committed specs load, with the cells the issue asks for", () => {
   const headline = loadSpec("headline");
-  assert.deepEqual(headline.methods.map((m) => m.name), ["base", "grpo-matched", "murphy-mars", "murphy-mers"]);
+  assert.deepEqual(headline.methods.map((m) => m.name), ["base", "grpo-matched", "murphy-mars", "murphy-mars-g1", "murphy-mers"]);
   assert.ok(headline.seeds.length >= 3);
   assert.equal(headline.eval.split, "test");
   assert.equal(headline.eval.turns, 3);
-  assert.equal(cellsOf(headline).length, 4 * headline.seeds.length);
+  assert.equal(headline.eval.samples, 4);
+  assert.equal(headline.eval.trainingTemperature, 1);
+  assert.equal(cellsOf(headline).length, 5 * headline.seeds.length);
+  const gammas = headline.methods.slice(2).map((m) => resolveConfig(headline, m, 0)!.credit);
+  assert.deepEqual(gammas.map((c) => [c.strategy, c.gamma]), [["mars", 0.9], ["mars", 1], ["mers", 0.9]]);
   const pruning = loadSpec("pruning");
   const flags = pruning.methods.map((m) => {
     const c = resolveConfig(pruning, m, 0)!;

@@ -23,14 +23,14 @@ export interface MetricInfo {
 }
 
 export const METRICS = {
-  "reward/mean": { from: "trees", description: "Mean reward r over every candidate sampled this step (all turns)." },
+  "reward/mean": { from: "trees", description: "Mean reward r over every candidate sampled this step (all turns; for MURPHY it mixes first attempts and repairs, see turn{s}/reward_mean)." },
   "reward/std": { from: "trees", description: "Population std of r over every candidate sampled this step." },
   "reward/propagated_mean": { from: "trees", description: "Mean propagated reward R (MaRS/MeRS credit) over every candidate." },
   "reward/frac_zero_std": { from: "trees", description: "Fraction of advantage groups (sibling groups by default) whose R span <= the zero-variance tolerance: groups that give GRPO no signal." },
   "turn{s}/frac_zero_std": { from: "trees", description: "reward/frac_zero_std over the advantage groups of turn-s candidates only (same R, same tolerance; a group's members share one turn under both advantage.group modes): how much of each turn still carries signal. Absent for a turn with no candidates." },
   "turn{s}/solved": { from: "trees", description: "Fraction of this step's tasks solved (some candidate passed all tests) within the first s turns." },
   "turn{s}/pass_rate": { from: "trees", description: "Fraction of the turn-s candidates that passed all tests." },
-  "turn{s}/reward_mean": { from: "trees", description: "Mean r of the turn-s candidates." },
+  "turn{s}/reward_mean": { from: "trees", description: "Mean r of the turn-s candidates. turn1/reward_mean, the first attempts' mean, is the same quantity for GRPO and MURPHY: compare methods on it, not on reward/mean, which for MURPHY also averages the repairs of failed attempts." },
   "turn{s}/candidates": { from: "trees", description: "Number of turn-s candidates sampled this step." },
   "turn{s}/fixed": { from: "trees", description: "s >= 2: fraction of expanded turn-(s-1) attempts with at least one passing child (self-repair rate). Absent when nothing was expanded." },
   "advantage/mean_abs": { from: "trees", description: "Mean |A| over the trained (kept) candidates." },
