@@ -9,7 +9,7 @@ import type { Task } from "./tasks/types";
 import { evaluateProgram, type Evaluation, type ProgramRunner } from "./feedback";
 import type { Attempt } from "./model/prompt";
 import type { SamplingOptions } from "./model/policy";
-import { asConversationPolicy, type AnyPolicy } from "./policy/conversation";
+import { asConversationPolicy, type AnyPolicy, type ConversationPolicy } from "./policy/conversation";
 
 export interface AttemptResult {
   promptIds: number[];
@@ -23,6 +23,34 @@ export interface AttemptResult {
   evaluation: Evaluation;
 }
 
+/** An attempt before it is run: the prompt, the sampled completion and the program it decodes to. */
+export type SampledAttempt = Omit<AttemptResult, "evaluation">;
+
+/**
+ * The sampling half of an attempt: one answer per (task, history) from the policy, in one call.
+ * Callers that run programs elsewhere (another sandbox, another benchmark) use it directly; a
+ * conversation policy takes any problem type with an id (e.g. a served model on a benchmark).
+ */
+export async function sampleAttempts(policy: AnyPolicy, items: readonly { task: Task; history: readonly Attempt[] }[], opts: SamplingOptions, seed: number): Promise<SampledAttempt[]>;
+export async function sampleAttempts<T>(policy: ConversationPolicy<T>, items: readonly { task: T; history: readonly Attempt[] }[], opts: SamplingOptions, seed: number): Promise<SampledAttempt[]>;
+export async function sampleAttempts(
+  policy: AnyPolicy | ConversationPolicy<unknown>,
+  items: readonly { task: unknown; history: readonly Attempt[] }[],
+  opts: SamplingOptions,
+  seed: number,
+): Promise<SampledAttempt[]> {
+  const conversations = asConversationPolicy(policy as AnyPolicy) as ConversationPolicy<unknown>;
+  const answers = await conversations.answer(items, { ...opts, seed });
+  return answers.map((a) => ({
+    promptIds: a.promptIds,
+    droppedAttempts: a.droppedAttempts,
+    completionIds: a.completionIds,
+    sampledLogprobs: a.sampledLogprobs,
+    code: a.code,
+    text: a.text,
+  }));
+}
+
 export async function attemptBatch(
   policy: AnyPolicy,
   runner: ProgramRunner,
@@ -30,16 +58,7 @@ export async function attemptBatch(
   opts: SamplingOptions & { binary?: boolean },
   seed: number,
 ): Promise<AttemptResult[]> {
-  const answers = await asConversationPolicy(policy).answer(items, { ...opts, seed });
-  const codes = answers.map((a) => a.code);
-  const evaluations = await Promise.all(items.map((item, i) => evaluateProgram(runner, item.task, codes[i], { binary: opts.binary })));
-  return items.map((_, i) => ({
-    promptIds: answers[i].promptIds,
-    droppedAttempts: answers[i].droppedAttempts,
-    completionIds: answers[i].completionIds,
-    sampledLogprobs: answers[i].sampledLogprobs,
-    code: codes[i],
-    text: answers[i].text,
-    evaluation: evaluations[i],
-  }));
+  const sampled = await sampleAttempts(policy, items, opts, seed);
+  const evaluations = await Promise.all(items.map((item, i) => evaluateProgram(runner, item.task, sampled[i].code, { binary: opts.binary })));
+  return sampled.map((attempt, i) => ({ ...attempt, evaluation: evaluations[i] }));
 }
