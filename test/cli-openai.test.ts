@@ -4,7 +4,7 @@
  */
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as net from "node:net";
 import * as os from "node:os";
@@ -16,6 +16,7 @@ import { TASKS_DIR } from "../src/paths";
 import { renderTask } from "../src/model/prompt";
 import type { ExportedExample } from "../src/murphy/training-export";
 import { startServeProcess, type ServeProcess } from "../src/serve/process";
+import { chatAnswer, fakeServer, MODELS } from "./helpers/fake-openai";
 
 const ROOT = path.join(__dirname, "..");
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "murphy-openai-cli-"));
@@ -110,4 +111,43 @@ test("murphy eval --policy openai: clear errors for a server that is down, an un
   const mixed = murphy("eval", "--base-url", baseUrl);
   assert.equal(mixed.code, 2);
   assert.match(mixed.stderr, /--base-url is for --policy openai/);
+});
+
+/** The CLI in a child process without blocking this one (the scripted server below lives here). */
+function murphyAsync(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [path.join(ROOT, "bin", "murphy.js"), ...args], { cwd: ROOT });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d) => (stdout += d));
+    child.stderr.on("data", (d) => (stderr += d));
+    child.on("exit", (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+test("murphy eval --policy openai against a scripted server: a 503 is retried; malformed answers end in a clear error", async () => {
+  const flaky = await fakeServer((req) => {
+    if (req.path === "/v1/models") return { json: MODELS("fake") };
+    if (req.nth === 0) return { status: 503, json: { error: { message: "warming up" } } };
+    return { json: chatAnswer(Array.from({ length: req.body.n }, () => "```javascript\n(...args) => 0\n```")) };
+  });
+  try {
+    const r = await murphyAsync("eval", "--policy", "openai", "--base-url", flaky.baseUrl, "--model", "fake", "--split", "test", "--limit", "2", "--turns", "1", "--out", path.join(tmp, "flaky.jsonl"), "--json");
+    assert.equal(r.code, 0, r.stderr);
+    const summary = JSON.parse(r.stdout.trim().split("\n").pop()!);
+    assert.equal(summary.http.retries, 1);
+    assert.equal(summary.attempts, 2);
+    assert.match(r.stderr, /HTTP 503: warming up; retry 1\/4/);
+    assert.deepEqual(readJsonl<{ code: string }>(path.join(tmp, "flaky.jsonl")).map((a) => a.code), ["(...args) => 0", "(...args) => 0"]);
+  } finally {
+    await flaky.close();
+  }
+  const broken = await fakeServer((req) => (req.path === "/v1/models" ? { json: MODELS("fake") } : { raw: "<html>upstream error</html>" }));
+  try {
+    const r = await murphyAsync("eval", "--policy", "openai", "--base-url", broken.baseUrl, "--model", "fake", "--limit", "1", "--retries", "1");
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, new RegExp(`POST ${broken.baseUrl}/chat/completions failed after 2 tries: malformed answer: the answer is not JSON`));
+  } finally {
+    await broken.close();
+  }
 });
