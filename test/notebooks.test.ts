@@ -26,6 +26,7 @@ const EXPECTED = [
   "05b-loss-and-update",
   "06-reproduce",
   "07-train-live",
+  "08-real-models",
 ];
 
 interface Cell {
@@ -54,7 +55,7 @@ function notebookJson(cells: string[]): string {
   });
 }
 
-test("the nine notebooks are committed, on the kit's kernel, without outputs or execution counts", () => {
+test("the notebooks are committed, on the kit's kernel, without outputs or execution counts", () => {
   const names = fs.readdirSync(NOTEBOOKS_DIR).filter((f) => f.endsWith(".ipynb")).map((f) => f.replace(/\.ipynb$/, "")).sort();
   assert.deepEqual(names, EXPECTED);
   for (const name of names) {

@@ -3,15 +3,21 @@
  * [--seed s] [--limit m] [--out file.jsonl] [--json]`: the sequential self-correction loop. Prints
  * Iter-1..Iter-k pass@1 and (n > 1) pass@k; writes every attempt as JSONL plus the config that
  * produced it (`<out>.config.json`). With --json the last stdout line is one JSON object.
+ * `--policy openai --base-url URL --model NAME ...` evaluates a model behind an OpenAI-compatible
+ * server instead of a checkpoint (flags in ./openai-flags.ts).
  */
 import * as path from "node:path";
 import { intFlag, numberFlag, parse, printJsonLast, UsageError } from "./args";
 import { describeBackend } from "../backend";
-import { DATA_DIR, ROOT } from "../paths";
+import { DATA_DIR, ROOT, TASKS_DIR } from "../paths";
+import { loadSplit } from "../tasks/load";
+import { SandboxPool } from "../sandbox/pool";
 import type { Split } from "../tasks/types";
 import { openKit } from "../kit";
 import { attemptProgress, evaluateIterK } from "../eval/iterk";
 import { writeFileAtomic, writeJsonl } from "../util/files";
+import type { AnyPolicy } from "../policy/conversation";
+import { describeOpenAIPolicy, openAIPolicyFromFlags, policyKind, POLICY_FLAGS } from "./openai-flags";
 import { Progress } from "../util/progress";
 
 import { EVAL_DEFAULTS } from "../eval/defaults";
@@ -34,6 +40,7 @@ export async function main(argv: string[]): Promise<void> {
     backend: { type: "string" },
     out: { type: "string" },
     json: { type: "boolean", default: false },
+    ...POLICY_FLAGS,
   });
   const split = values.split as Split;
   if (!["train", "validation", "test"].includes(split)) throw new UsageError(`murphy eval: --split must be train, validation or test (got "${split}")`);
@@ -48,25 +55,31 @@ export async function main(argv: string[]): Promise<void> {
   const limit = intFlag("eval", "limit", values.limit, Number.MAX_SAFE_INTEGER, 1);
   const batchSize = intFlag("eval", "batch-size", values["batch-size"], 64, 1);
 
-  const kit = await openKit({ checkpoint: values.checkpoint, backend: values.backend });
-  const { backend, policy, pool } = kit;
-  process.stderr.write(`eval: ${describeBackend(backend)}\n`);
-  const tasks = kit.tasks(split).slice(0, limit);
+  const served = policyKind("eval", values) === "openai" ? openAIPolicyFromFlags("eval", values) : undefined;
+  if (served) await served.check();
+  // A served model is evaluated on the kit's tasks with the kit's sandbox; its own checkpoint is not loaded.
+  const kit = served ? undefined : await openKit({ checkpoint: values.checkpoint, backend: values.backend });
+  const backend = kit?.backend;
+  if (backend) process.stderr.write(`eval: ${describeBackend(backend)}\n`);
+  const tasks = loadSplit(TASKS_DIR, split).slice(0, limit);
+  const policy: AnyPolicy = served ?? kit!.policy;
+  const pool = kit?.pool ?? new SandboxPool();
   const options = { turns, samples, temperature, topK, topP: topP < 1 ? topP : undefined, maxNewTokens, seed, batchSize };
   const started = Date.now();
   const progress = new Progress("eval", tasks.length * samples * turns, { unit: "attempt" });
   try {
     const result = await evaluateIterK(policy, tasks, pool, options, attemptProgress(progress, tasks.length * samples));
     const seconds = (Date.now() - started) / 1000;
-    const name = path.basename(path.resolve(values.checkpoint));
+    const name = served ? served.options.model.replace(/[^A-Za-z0-9._-]+/g, "_") : path.basename(path.resolve(values.checkpoint));
     const out = values.out ?? path.join(DATA_DIR, "evals", name, `${split}-k${turns}-n${samples}-t${temperature}-s${seed}${limit < Number.MAX_SAFE_INTEGER ? `-m${limit}` : ""}.jsonl`);
     writeJsonl(out, result.records);
     const summary = {
-      checkpoint: path.relative(ROOT, path.resolve(values.checkpoint)),
+      ...(served ? describeOpenAIPolicy(served) : { checkpoint: path.relative(ROOT, path.resolve(values.checkpoint)) }),
       split,
       tasks: tasks.length,
       ...options,
-      backend: backend.name,
+      backend: backend?.name ?? "server",
+      ...(served ? { http: served.stats } : {}),
       iter_pass1: result.iterPass1,
       pass_at_k: samples > 1 ? result.passAtK.map((row) => Object.fromEntries(row.map((v, k) => [`pass@${k + 1}`, v]))) : undefined,
       attempts: result.records.length,
@@ -85,6 +98,7 @@ export async function main(argv: string[]): Promise<void> {
     }
     if (values.json) printJsonLast(summary);
   } finally {
-    await kit.close();
+    if (kit) await kit.close();
+    else await pool.close();
   }
 }

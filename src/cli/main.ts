@@ -11,13 +11,15 @@ const COMMANDS: Record<string, Command> = {
   tasks: { summary: "print tasks of a split: --split test --limit 3 [--json]", load: () => import("./tasks.js") },
   run: { summary: "run a program on a task or a tests file: --task <id> | --tests <file> --code '<js>' [--json]", load: () => import("./run.js") },
   pretrain: { summary: "train the base policy (resumable), evaluate it, write its model card", load: () => import("./pretrain.js") },
-  eval: { summary: "Iter-k self-correction eval: --checkpoint <dir> --split test --turns 3 [--samples n] [--json]", load: () => import("./eval.js") },
+  eval: { summary: "Iter-k self-correction eval: --checkpoint <dir> | --policy openai --base-url URL --model NAME; --split test --turns 3 [--samples n] [--json]", load: () => import("./eval.js") },
+  rollout: { summary: "MURPHY trees (credit, pruning, advantages) and trainable examples: --out DIR [--policy kit|openai --base-url URL --model NAME] [--config c]", load: () => import("./rollout.js") },
   rollouts: { summary: "sample rollout trees of a few tasks and save them as JSONL: --out <file> [--config c] [--split s] [--limit n] [--seed s]", load: () => import("./rollouts.js") },
   explorer: { summary: "build the pruning explorer page from recorded rollout trees: [batch.jsonl ...] [--out file.html]", load: () => import("./explorer.js") },
   train: { summary: "GRPO / MURPHY training: --config configs/murphy-mars.json [--set k=v] [--seed s] [--out dir] [--resume]", load: () => import("./train.js") },
   "generate-tasks": { summary: "regenerate the task suite: [--seed s] [--out data/tasks]", load: () => import("./generate-tasks.js") },
   "compute-match": { summary: "compute-matched GRPO group size from a MURPHY run: --metrics <run>/metrics.jsonl [--min-steps 10] [--json]", load: () => import("./compute-match.js") },
   experiment: { summary: "run an experiment's cells (methods x seeds): <name> [--jobs n] [--only cell|method] [--limit-seeds n] [--json]", load: () => import("./experiment.js") },
+  serve: { summary: "the kit's model behind an OpenAI-compatible API: [--checkpoint dir] [--port 8000] [--host 127.0.0.1]", load: () => import("./serve.js") },
   report: { summary: "print an experiment's results and write build/report/<name>/index.html: <name> [--json]", load: () => import("./report.js") },
 };
 

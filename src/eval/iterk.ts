@@ -15,7 +15,8 @@ import type { Outcome } from "../sandbox/types";
 import type { ProgramRunner } from "../feedback";
 import type { Attempt } from "../model/prompt";
 import { attemptBatch } from "../attempts";
-import type { Policy, SamplingOptions } from "../model/policy";
+import type { SamplingOptions } from "../model/policy";
+import type { AnyPolicy } from "../policy/conversation";
 import { hashString } from "../util/rng";
 import { iterPassRates } from "./passk";
 import type { Progress } from "../util/progress";
@@ -49,6 +50,8 @@ export interface AttemptRecord {
   completionTokens: number;
   /** Earlier attempts left out of the prompt because the context was full. */
   droppedAttempts: number;
+  /** The whole answer, when it was more than the program (a chat model's prose and code fences). */
+  answer?: string;
 }
 
 export interface IterKResult {
@@ -80,7 +83,7 @@ export function attemptProgress(progress: Progress, chains: number): (turn: numb
 }
 
 export async function evaluateIterK(
-  policy: Policy,
+  policy: AnyPolicy,
   tasks: readonly Task[],
   runner: ProgramRunner,
   opts: IterKOptions,
@@ -115,10 +118,11 @@ export async function evaluateIterK(
           promptTokens: attempts[i].promptIds.length,
           completionTokens: attempts[i].completionIds.length,
           droppedAttempts: attempts[i].droppedAttempts,
+          ...(attempts[i].text !== code ? { answer: attempts[i].text } : {}),
         });
         if (solved) solvedAtTurn[c.taskIndex][c.chain] = turn;
         // The chain goes on only where the model can see a failure: a visible test failed.
-        if (!result.visiblePassed) next.push({ ...c, history: [...c.history, { code, feedback: result.feedback }] });
+        if (!result.visiblePassed) next.push({ ...c, history: [...c.history, { code, feedback: result.feedback, ...(attempts[i].text !== code ? { answer: attempts[i].text } : {}) }] });
       });
       onProgress?.(turn, Math.min(start + batchSize, active.length), active.length);
     }

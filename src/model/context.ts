@@ -5,7 +5,7 @@
  * Sampling, training and evaluation all fit prompts here, so they always agree.
  */
 import type { Task } from "../tasks/types";
-import { buildPrompt, type Attempt } from "./prompt";
+import { buildPromptFromText, renderTask, type Attempt } from "./prompt";
 import type { Tokenizer } from "./tokenizer";
 
 /**
@@ -19,9 +19,20 @@ export function fitPrompt(
   history: readonly Attempt[],
   maxTokens: number,
 ): { ids: number[]; dropped: number } {
+  return fitPromptText(tokenizer, renderTask(task), history, maxTokens, `task ${task.id}`);
+}
+
+/** `fitPrompt` for a task given as its rendered text; `label` names it in the error. */
+export function fitPromptText(
+  tokenizer: Tokenizer,
+  taskText: string,
+  history: readonly Attempt[],
+  maxTokens: number,
+  label: string,
+): { ids: number[]; dropped: number } {
   for (let dropped = 0; dropped <= history.length; dropped++) {
-    const ids = buildPrompt(tokenizer, task, history.slice(dropped));
+    const ids = buildPromptFromText(tokenizer, taskText, history.slice(dropped));
     if (ids.length <= maxTokens) return { ids, dropped };
   }
-  throw new Error(`task ${task.id}: its prompt alone is longer than ${maxTokens} tokens; raise the model's blockSize or shorten the task`);
+  throw new Error(`${label}: its prompt alone is longer than ${maxTokens} tokens; raise the model's blockSize or shorten the task`);
 }

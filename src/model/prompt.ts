@@ -19,6 +19,8 @@ import type { Tokenizer } from "./tokenizer";
 export interface Attempt {
   code: string;
   feedback: string;
+  /** The whole answer the code came from, when it was more than the code (a chat model's prose and fences); chat prompts replay it. */
+  answer?: string;
 }
 
 /**
@@ -60,7 +62,12 @@ export function renderTask(task: Task): string {
  * @returns token ids `<task> task (<attempt> code <feedback> feedback)* <answer>`.
  */
 export function buildPrompt(tokenizer: Tokenizer, task: Task, history: readonly Attempt[]): number[] {
-  const ids = [tokenizer.task, ...tokenizer.encode(renderTask(task))];
+  return buildPromptFromText(tokenizer, renderTask(task), history);
+}
+
+/** `buildPrompt` for a task given as its rendered text (what `murphy serve` reads from a chat request). */
+export function buildPromptFromText(tokenizer: Tokenizer, taskText: string, history: readonly Attempt[]): number[] {
+  const ids = [tokenizer.task, ...tokenizer.encode(taskText)];
   for (const attempt of history) {
     ids.push(tokenizer.attempt, ...tokenizer.encode(attempt.code));
     ids.push(tokenizer.feedback, ...tokenizer.encode(attempt.feedback));

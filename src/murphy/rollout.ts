@@ -21,7 +21,8 @@ import type { Task } from "../tasks/types";
 import type { ProgramRunner } from "../feedback";
 import type { Attempt } from "../model/prompt";
 import { attemptBatch } from "../attempts";
-import type { Policy, SamplingOptions } from "../model/policy";
+import type { SamplingOptions } from "../model/policy";
+import type { AnyPolicy } from "../policy/conversation";
 import { hashString } from "../util/rng";
 import { selectForExpansion } from "./prune";
 import { prefillTokens } from "./compute";
@@ -64,7 +65,7 @@ export interface RolloutCounts {
 }
 
 export async function rollout(
-  policy: Policy,
+  policy: AnyPolicy,
   tasks: readonly Task[],
   runner: ProgramRunner,
   opts: RolloutOptions,
@@ -101,10 +102,11 @@ export async function rollout(
           reward: attempts[i].evaluation.reward,
           visiblePassed: attempts[i].evaluation.visiblePassed,
           feedback: attempts[i].evaluation.feedback,
+          ...(attempts[i].text !== attempts[i].code ? { answer: attempts[i].text } : {}),
         };
         tree.nodes.push(node);
         if (p.parent !== null) tree.nodes[p.parent].children.push(node.id);
-        histories[p.tree][node.id] = [...p.history, { code: node.code, feedback: node.feedback }];
+        histories[p.tree][node.id] = [...p.history, { code: node.code, feedback: node.feedback, answer: node.answer }];
         created.push({ tree: p.tree, id: node.id });
         counts.sampledTokens += node.completionIds.length;
         counts.candidates++;

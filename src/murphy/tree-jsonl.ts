@@ -50,8 +50,9 @@ const NODE_FIELDS: Record<keyof TreeNode, (v: unknown) => string> = {
   code: (v) => (typeof v === "string" ? "" : "a string"),
   outcome: (v) => (typeof v === "string" && (OUTCOMES as readonly string[]).includes(v) ? "" : `one of ${OUTCOMES.join(", ")}`),
   reward: (v) => (typeof v === "number" && Number.isFinite(v) ? "" : "a number"),
-  visiblePassed: (v) => (typeof v === "boolean" ? "" : "true or false"),
+  visiblePassed: (v) => (typeof v === "boolean" ? "" : "a boolean"),
   feedback: (v) => (typeof v === "string" ? "" : "a string"),
+  answer: (v) => (v === undefined || typeof v === "string" ? "" : "a string when present"),
 };
 
 function parseTree(record: unknown, where: string): RolloutTree {

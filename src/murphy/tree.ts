@@ -27,6 +27,8 @@ export interface TreeNode {
   sampledLogprobs: number[];
   /** The program decoded from the completion. */
   code: string;
+  /** The whole answer text, when it was more than the program (a chat model's prose and code fences). */
+  answer?: string;
   /** The worst sandbox outcome over all tests. */
   outcome: Outcome;
   /** r(n): the fraction of all tests passed, visible and hidden (or 0/1 with binary rewards). */
