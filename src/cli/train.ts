@@ -7,7 +7,8 @@
 import * as path from "node:path";
 import { intFlag, parse, printJsonLast, UsageError } from "./args";
 import { describeBackend, selectBackend } from "../backend";
-import { DATA_DIR, ROOT, TASKS_DIR } from "../paths";
+import { DATA_DIR, ROOT } from "../paths";
+import { suiteDir } from "../tasks/suites";
 import { loadSplit } from "../tasks/load";
 import { SandboxPool } from "../sandbox/pool";
 import { loadConfig } from "../murphy/config";
@@ -40,8 +41,8 @@ export async function main(argv: string[]): Promise<void> {
     const result = await train({
       config,
       out,
-      trainTasks: loadSplit(TASKS_DIR, "train"),
-      evalTasks: loadSplit(TASKS_DIR, config.eval.split).slice(0, config.eval.limit),
+      trainTasks: loadSplit(suiteDir(config.suite), "train"),
+      evalTasks: loadSplit(suiteDir(config.suite), config.eval.split).slice(0, config.eval.limit),
       runner: pool,
       resume: values.resume,
       meta: { configFile: path.relative(ROOT, path.resolve(values.config)), overrides, backend: backend.name, gitCommit: provenance().gitCommit },

@@ -13,7 +13,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { describeBackend, selectBackend } from "../backend";
-import { ROOT, TASKS_DIR } from "../paths";
+import { ROOT } from "../paths";
 import { loadSplit } from "../tasks/load";
 import { SandboxPool } from "../sandbox/pool";
 import { train } from "../murphy/trainer";
@@ -22,7 +22,8 @@ import { GptPolicy } from "../model/gpt-policy";
 import { attemptProgress, evaluateIterK } from "../eval/iterk";
 import { readJsonl, writeFileAtomic, writeJsonl } from "../util/files";
 import { Progress } from "../util/progress";
-import { type Cell, type ExperimentSpec, resolveConfig } from "./spec";
+import { type Cell, type ExperimentSpec, recordedConfig, resolveConfig, specSuite } from "./spec";
+import { suiteDir } from "../tasks/suites";
 import { type CellPaths, type CellResult, cellInputs } from "./cell-result";
 import { provenance } from "../util/provenance";
 
@@ -39,7 +40,8 @@ export async function runCell(spec: ExperimentSpec, cell: Cell, paths: CellPaths
   const backend = await selectBackend();
   log(`${describeBackend(backend)}`);
   const config = resolveConfig(spec, cell.method, cell.seed);
-  const evalTasks = loadSplit(TASKS_DIR, spec.eval.split).slice(0, spec.eval.limit || undefined);
+  const tasksDir = suiteDir(specSuite(spec));
+  const evalTasks = loadSplit(tasksDir, spec.eval.split).slice(0, spec.eval.limit || undefined);
   // One sandbox worker: with --jobs n, n cells share the machine's cores.
   const pool = new SandboxPool({ poolSize: 1, timeoutMs: config?.sandbox.timeoutMs ?? 1000 });
   fs.mkdirSync(paths.runDir, { recursive: true });
@@ -61,8 +63,8 @@ export async function runCell(spec: ExperimentSpec, cell: Cell, paths: CellPaths
       const result = await train({
         config: { ...config, initCheckpoint: path.resolve(ROOT, config.initCheckpoint) },
         out: trainDir,
-        trainTasks: loadSplit(TASKS_DIR, "train"),
-        evalTasks: config.eval.every > 0 ? loadSplit(TASKS_DIR, config.eval.split).slice(0, config.eval.limit || undefined) : [],
+        trainTasks: loadSplit(tasksDir, "train"),
+        evalTasks: config.eval.every > 0 ? loadSplit(tasksDir, config.eval.split).slice(0, config.eval.limit || undefined) : [],
         runner: pool,
         resume: true,
         meta: { experiment: spec.name, cell: cell.id, backend: backend.name, gitCommit: provenance().gitCommit },
@@ -111,7 +113,7 @@ export async function runCell(spec: ExperimentSpec, cell: Cell, paths: CellPaths
       backend: backend.name,
       ...provenance(),
       ...inputs,
-      config,
+      config: recordedConfig(config),
       finishedAt: new Date().toISOString(),
     };
     // Written last: its existence marks the cell finished.
