@@ -16,6 +16,7 @@ import { CHECKPOINTS_DIR, DATA_DIR, ROOT, TASKS_DIR } from "../paths";
 import { loadSplit } from "../tasks/load";
 import { SandboxPool } from "../sandbox/pool";
 import { GptPolicy } from "../model/gpt-policy";
+import { loadPolicy } from "../model/store";
 import { evaluateIterK } from "../eval/iterk";
 import { DEFAULT_PRETRAIN, FEEDBACK_PRETRAIN, pretrain, type PretrainConfig } from "../pretrain/pretrain";
 import { type FeedbackCardInputs, writeFeedbackModelCard, writeModelCard } from "../pretrain/card";
@@ -131,21 +132,30 @@ async function pretrainFeedbackBase(values: PretrainValues): Promise<void> {
       log,
     });
     const evaluations: FeedbackCardInputs["evaluations"] = [];
+    let firstBase: number[] | undefined;
     if (!values["skip-eval"]) {
       const limit = intFlag("pretrain", "eval-limit", values["eval-limit"], Number.MAX_SAFE_INTEGER, 1);
-      const policy = new GptPolicy(result.model, result.tokenizer);
-      for (const suite of ["feedback", "default"] as const) {
+      const evaluate = async (policy: GptPolicy, suite: "default" | "feedback", label: string) => {
         const testTasks = loadSplit(suiteDir(suite), "test").slice(0, limit);
         const t0 = Date.now();
-        const progress = new Progress(`eval ${suite} test`, EVAL_DEFAULTS.turns, { unit: "turn", write: log, everyMs: 0 });
+        const progress = new Progress(`eval ${label} on ${suite} test`, EVAL_DEFAULTS.turns, { unit: "turn", write: log, everyMs: 0 });
         const r = await evaluateIterK(policy, testTasks, pool, { ...EVAL_DEFAULTS, topK: undefined, topP: undefined }, (turn, done, total) => {
           if (done === total) progress.update(turn);
         });
-        evaluations.push({ suite, iterPass1: r.iterPass1, tasks: testTasks, records: r.records, seconds: (Date.now() - t0) / 1000 });
-        writeJsonl(path.join(out, `eval-${suite === "default" ? "" : `${suite}-`}test.jsonl`), r.records);
+        return { suite, iterPass1: r.iterPass1, tasks: testTasks, records: r.records, seconds: (Date.now() - t0) / 1000 };
+      };
+      const policy = new GptPolicy(result.model, result.tokenizer);
+      for (const suite of ["feedback", "default"] as const) {
+        const e = await evaluate(policy, suite, "second base");
+        evaluations.push(e);
+        writeJsonl(path.join(out, `eval-${suite === "default" ? "" : `${suite}-`}test.jsonl`), e.records);
       }
+      // The first base on the feedback suite, for comparison (its main-suite numbers are in its card).
+      const init = loadPolicy(path.resolve(ROOT, config.init!));
+      firstBase = (await evaluate(new GptPolicy(init.model, init.tokenizer), "feedback", "first base")).iterPass1;
+      init.model.dispose();
     }
-    writeFeedbackModelCard(out, { config, result, backend: backend.name, evaluations, evalOptions: EVAL_DEFAULTS });
+    writeFeedbackModelCard(out, { config, result, backend: backend.name, evaluations, firstBaseFeedback: firstBase, evalOptions: EVAL_DEFAULTS });
     const summary = {
       out: path.relative(ROOT, out), steps: result.steps, seconds: Math.round(result.seconds), cpu_seconds: Math.round(result.cpuSeconds),
       final_loss: result.finalLoss, tokens: result.tokensSeen, backend: backend.name,

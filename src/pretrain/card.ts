@@ -91,6 +91,8 @@ export interface FeedbackCardInputs {
   result: PretrainResult;
   backend: string;
   evaluations: SuiteEvaluation[];
+  /** The first base's Iter-k pass@1 on the feedback suite's test split, same settings. */
+  firstBaseFeedback?: number[];
   evalOptions: { turns: number; samples: number; temperature: number; maxNewTokens: number; seed: number };
 }
 
@@ -178,7 +180,7 @@ export function writeFeedbackModelCard(dir: string, x: FeedbackCardInputs): void
   if (x.evaluations.length === 0) lines.push("Not evaluated (`--skip-eval`).");
   for (const e of x.evaluations) {
     const turns = e.iterPass1.length;
-    const header = `| Iter-k | ${Array.from({ length: turns }, (_, k) => k + 1).join(" | ")} |`;
+    const header = `| Iter-k pass@1 | ${Array.from({ length: turns }, (_, k) => k + 1).join(" | ")} |`;
     const rule = `|---|${"---|".repeat(turns)}`;
     const row = (label: string, values: readonly number[]) => `| ${label} | ${values.map((v) => v.toFixed(4)).join(" | ")} |`;
     const dirFlag = e.suite === "feedback" ? " --suite feedback" : "";
@@ -189,10 +191,12 @@ export function writeFeedbackModelCard(dir: string, x: FeedbackCardInputs): void
       "",
       header,
       rule,
-      row("pass@1", e.iterPass1),
+      row("second base", e.iterPass1),
     );
+    if (e.suite === "feedback" && x.firstBaseFeedback) lines.push(row("first base", x.firstBaseFeedback));
     if (e.suite === "feedback") {
       const chance = e.tasks.reduce((s, t) => s + 1 / (t.behaviours?.length ?? 1), 0) / Math.max(1, e.tasks.length);
+      lines.push(`| *by family (second base)* |${" |".repeat(turns)}`);
       for (const [family, values] of iterByFamily(e.tasks, e.records, turns)) {
         const tasks = e.tasks.filter((t) => t.family === family);
         lines.push(row(`${family} (chance ${(1 / (tasks[0]?.behaviours?.length ?? 1)).toFixed(3)}, ${tasks.length} tasks)`, values));
