@@ -258,7 +258,8 @@ export async function pretrain(run: PretrainRun): Promise<PretrainResult> {
     if ((step + 1) % config.checkpointEvery === 0 || step + 1 === config.steps) await save(step + 1);
   }
   if (startStep >= config.steps) lastLoss = lastLoggedLoss(metricsFile);
-  const seconds = elapsedBefore + (Date.now() - started) / 1000;
+  // A finished run resumed (to evaluate again) trains nothing: its time is the run's own.
+  const seconds = startStep >= config.steps ? elapsedBefore : elapsedBefore + (Date.now() - started) / 1000;
   await savePolicy(run.out, model, tokenizer, {
     meta: { ...(run.meta ?? {}), pretrain: { config, steps: config.steps, tokensSeen, seconds: Math.round(seconds), cpuSeconds: Math.round(cpuSeconds()), finalLoss: lastLoss } },
   });
