@@ -101,3 +101,22 @@ test("second-base targets and Iter-k per family", () => {
   const records = [rec("a", 0, 1, false), rec("a", 0, 2, true), rec("a", 1, 1, false), rec("a", 1, 2, false), rec("a", 1, 3, false), rec("b", 0, 1, true), rec("b", 1, 1, false), rec("b", 1, 2, false), rec("b", 1, 3, true), rec("c", 0, 1, true)];
   assert.deepEqual(Object.fromEntries(iterByFamily(tasks, records, 3)), { direction: [1, 1, 1], offset: [0.25, 0.5, 0.75] });
 });
+
+test("the committed second base: the first base's tokenizer and shape, and its card's Iter-k match its recorded attempts", () => {
+  const dir = path.join(__dirname, "..", "data", "checkpoints", "base-feedback");
+  const first = path.join(__dirname, "..", "data", "checkpoints", "base");
+  assert.equal(fs.readFileSync(path.join(dir, "tokenizer.json"), "utf8"), fs.readFileSync(path.join(first, "tokenizer.json"), "utf8"));
+  const config = JSON.parse(fs.readFileSync(path.join(dir, "config.json"), "utf8"));
+  assert.deepEqual(config.model, JSON.parse(fs.readFileSync(path.join(first, "config.json"), "utf8")).model);
+  assert.deepEqual(config.pretrain.config, JSON.parse(JSON.stringify(FEEDBACK_PRETRAIN)));
+  assert.ok(config.pretrain.cpuSeconds <= 40 * 60, `${config.pretrain.cpuSeconds} s of CPU`);
+  const card = fs.readFileSync(path.join(dir, "README.md"), "utf8");
+  for (const [suite, file, tasks] of [["feedback", "eval-feedback-test.jsonl", loadSplit(suiteDir("feedback"), "test")], ["default", "eval-test.jsonl", loadSplit(TASKS_DIR, "test")]] as const) {
+    const records = readJsonl<AttemptRecord>(path.join(dir, file));
+    const byFamily = iterByFamily(tasks.map((t) => ({ ...t, family: "all" })), records, 3).get("all")!;
+    const row = `| second base | ${byFamily.map((v) => v.toFixed(4)).join(" | ")} |`;
+    assert.ok(card.includes(row), `${suite}: the card lacks ${row}`);
+    if (suite === "feedback") assert.equal(meetsFeedbackTargets(byFamily, 0.3), true, `feedback suite Iter-k ${byFamily}`);
+  }
+  assert.match(card, /Iter-2 at least Iter-1 \+ 0\.1: met\./);
+});
