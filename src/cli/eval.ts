@@ -1,6 +1,6 @@
 /**
- * `murphy eval --checkpoint <dir> --split <split> --turns k [--samples n] [--temperature t]
- * [--seed s] [--limit m] [--out file.jsonl] [--json]`: the sequential self-correction loop. Prints
+ * `murphy eval --checkpoint <dir> [--suite default|feedback] --split <split> --turns k [--samples n]
+ * [--temperature t] [--seed s] [--limit m] [--out file.jsonl] [--json]`: the sequential self-correction loop. Prints
  * Iter-1..Iter-k pass@1 and (n > 1) pass@k; writes every attempt as JSONL plus the config that
  * produced it (`<out>.config.json`). With --json the last stdout line is one JSON object.
  * `--policy openai --base-url URL --model NAME ...` evaluates a model behind an OpenAI-compatible
@@ -9,7 +9,8 @@
 import * as path from "node:path";
 import { intFlag, numberFlag, parse, printJsonLast, UsageError } from "./args";
 import { describeBackend } from "../backend";
-import { DATA_DIR, ROOT, TASKS_DIR } from "../paths";
+import { DATA_DIR, ROOT } from "../paths";
+import { SUITE_NAMES, isSuiteName, suiteDir } from "../tasks/suites";
 import { loadSplit } from "../tasks/load";
 import { SandboxPool } from "../sandbox/pool";
 import type { Split } from "../tasks/types";
@@ -27,6 +28,7 @@ export { EVAL_DEFAULTS };
 export async function main(argv: string[]): Promise<void> {
   const { values } = parse("eval", argv, {
     checkpoint: { type: "string", default: path.join(DATA_DIR, "checkpoints", "base") },
+    suite: { type: "string", default: "default" },
     split: { type: "string", default: "test" },
     turns: { type: "string" },
     samples: { type: "string" },
@@ -44,6 +46,8 @@ export async function main(argv: string[]): Promise<void> {
   });
   const split = values.split as Split;
   if (!["train", "validation", "test"].includes(split)) throw new UsageError(`murphy eval: --split must be train, validation or test (got "${split}")`);
+  const suite = values.suite as string;
+  if (!isSuiteName(suite)) throw new UsageError(`murphy eval: --suite must be one of ${SUITE_NAMES.join(", ")} (got "${suite}")`);
   const turns = intFlag("eval", "turns", values.turns, EVAL_DEFAULTS.turns, 1);
   const samples = intFlag("eval", "samples", values.samples, EVAL_DEFAULTS.samples, 1);
   const temperature = numberFlag("eval", "temperature", values.temperature, EVAL_DEFAULTS.temperature);
@@ -61,7 +65,7 @@ export async function main(argv: string[]): Promise<void> {
   const kit = served ? undefined : await openKit({ checkpoint: values.checkpoint, backend: values.backend });
   const backend = kit?.backend;
   if (backend) process.stderr.write(`eval: ${describeBackend(backend)}\n`);
-  const tasks = loadSplit(TASKS_DIR, split).slice(0, limit);
+  const tasks = loadSplit(suiteDir(suite), split).slice(0, limit);
   const policy: AnyPolicy = served ?? kit!.policy;
   const pool = kit?.pool ?? new SandboxPool();
   const options = { turns, samples, temperature, topK, topP: topP < 1 ? topP : undefined, maxNewTokens, seed, batchSize };
@@ -71,10 +75,11 @@ export async function main(argv: string[]): Promise<void> {
     const result = await evaluateIterK(policy, tasks, pool, options, attemptProgress(progress, tasks.length * samples));
     const seconds = (Date.now() - started) / 1000;
     const name = served ? served.options.model.replace(/[^A-Za-z0-9._-]+/g, "_") : path.basename(path.resolve(values.checkpoint));
-    const out = values.out ?? path.join(DATA_DIR, "evals", name, `${split}-k${turns}-n${samples}-t${temperature}-s${seed}${limit < Number.MAX_SAFE_INTEGER ? `-m${limit}` : ""}.jsonl`);
+    const out = values.out ?? path.join(DATA_DIR, "evals", name, `${suite === "default" ? "" : `${suite}-`}${split}-k${turns}-n${samples}-t${temperature}-s${seed}${limit < Number.MAX_SAFE_INTEGER ? `-m${limit}` : ""}.jsonl`);
     writeJsonl(out, result.records);
     const summary = {
       ...(served ? describeOpenAIPolicy(served) : { checkpoint: path.relative(ROOT, path.resolve(values.checkpoint)) }),
+      ...(suite === "default" ? {} : { suite }),
       split,
       tasks: tasks.length,
       ...options,
@@ -88,7 +93,7 @@ export async function main(argv: string[]): Promise<void> {
     };
     writeFileAtomic(out.replace(/\.jsonl$/, "") + ".config.json", JSON.stringify(summary, null, 2) + "\n");
     if (!values.json) {
-      process.stdout.write(`${tasks.length} ${split} tasks, ${samples} chain(s) each, up to ${turns} turns, temperature ${temperature}\n`);
+      process.stdout.write(`${tasks.length} ${split} tasks${suite === "default" ? "" : ` of the ${suite} suite`}, ${samples} chain(s) each, up to ${turns} turns, temperature ${temperature}\n`);
       result.iterPass1.forEach((p, i) => process.stdout.write(`  Iter-${i + 1} pass@1  ${p.toFixed(4)}\n`));
       if (samples > 1) {
         const row = result.passAtK[turns - 1];

@@ -6,7 +6,7 @@
 import * as fs from "node:fs";
 import { parse, printJsonLast, UsageError } from "./args";
 import { loadTask } from "../tasks/load";
-import { TASKS_DIR } from "../paths";
+import { SUITE_NAMES, isSuiteName, suiteDir } from "../tasks/suites";
 import { SandboxPool } from "../sandbox/pool";
 import { evaluateProgram } from "../feedback";
 import type { Task, TestCase } from "../tasks/types";
@@ -44,12 +44,14 @@ export async function main(argv: string[]): Promise<void> {
     code: { type: "string" },
     binary: { type: "boolean", default: false },
     "timeout-ms": { type: "string" },
-    dir: { type: "string", default: TASKS_DIR },
+    suite: { type: "string", default: "default" },
+    dir: { type: "string" },
     json: { type: "boolean", default: false },
   });
+  if (!isSuiteName(values.suite as string)) throw new UsageError(`murphy run: --suite must be one of ${SUITE_NAMES.join(", ")} (got "${values.suite}")`);
   if (values.code === undefined) throw new UsageError("murphy run: --code '<js arrow function>' is required");
   if ((values.task === undefined) === (values.tests === undefined)) throw new UsageError("murphy run: give exactly one of --task <id> or --tests <file.json>");
-  const task = values.task !== undefined ? loadTask(values.dir as string, values.task) : readTestsFile(values.tests as string);
+  const task = values.task !== undefined ? loadTask((values.dir as string | undefined) ?? suiteDir(values.suite as string), values.task) : readTestsFile(values.tests as string);
   const timeoutMs = values["timeout-ms"] === undefined ? undefined : Number(values["timeout-ms"]);
   if (timeoutMs !== undefined && !(timeoutMs > 0)) throw new UsageError(`murphy run: --timeout-ms must be a positive number (got "${values["timeout-ms"]}")`);
 

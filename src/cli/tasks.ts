@@ -1,13 +1,33 @@
-/** `murphy tasks --split test --limit 3 [--family f] [--difficulty d] [--json]`: print tasks. */
+/**
+ * `murphy tasks --split test --limit 3 [--suite default|feedback] [--family f] [--difficulty d]
+ * [--json]`: print tasks. A feedback-suite task also shows what its description withholds and
+ * how feedback reveals it.
+ */
 import { intFlag, parse, UsageError } from "./args";
 import { loadSplit } from "../tasks/load";
-import { TASKS_DIR } from "../paths";
+import { SUITE_NAMES, isSuiteName, suiteDir } from "../tasks/suites";
+import { feedbackFamily } from "../tasks/feedback/families";
 import type { Split, Task } from "../tasks/types";
 
 const SPLITS: Split[] = ["train", "validation", "test"];
 
 export function formatTask(task: Task): string {
   const example = (t: Task["visible"][number]) => `    f(${t.input.map((v) => JSON.stringify(v)).join(", ")}) = ${JSON.stringify(t.expected)}`;
+  if (task.withheld) {
+    const family = feedbackFamily(task.family);
+    return [
+      `${task.id}  [${task.family}, difficulty ${task.difficulty}]`,
+      `  ${task.description}`,
+      `  signature: ${task.signature}`,
+      `  withheld: ${task.withheld}  (${family.kind}: ${family.withheld}; chance 1/${family.options.length})`,
+      `  revealed by: ${family.revealedBy}`,
+      `  visible tests (the prompt shows the calls only; the expected values reach the model as feedback):`,
+      ...task.visible.map(example),
+      `  hidden tests: ${task.hidden.length}`,
+      `  reference: ${task.reference}`,
+      `  description-only programs: ${task.behaviours?.length ?? 0} (one per option; only the reference passes)`,
+    ].join("\n");
+  }
   return [
     `${task.id}  [${task.family}, difficulty ${task.difficulty}]`,
     `  ${task.description}`,
@@ -23,15 +43,17 @@ export async function main(argv: string[]): Promise<void> {
   const { values } = parse("tasks", argv, {
     split: { type: "string", default: "test" },
     limit: { type: "string" },
+    suite: { type: "string", default: "default" },
     family: { type: "string" },
     difficulty: { type: "string" },
-    dir: { type: "string", default: TASKS_DIR },
+    dir: { type: "string" },
     json: { type: "boolean", default: false },
   });
   const split = values.split as Split;
   if (!SPLITS.includes(split)) throw new UsageError(`murphy tasks: --split must be one of ${SPLITS.join(", ")} (got "${split}")`);
+  if (!isSuiteName(values.suite as string)) throw new UsageError(`murphy tasks: --suite must be one of ${SUITE_NAMES.join(", ")} (got "${values.suite}")`);
   const limit = intFlag("tasks", "limit", values.limit, 10, 0);
-  let tasks = loadSplit(values.dir as string, split);
+  let tasks = loadSplit((values.dir as string | undefined) ?? suiteDir(values.suite as string), split);
   if (values.family) tasks = tasks.filter((t) => t.family.split("+").includes(values.family as string) || t.family === values.family);
   if (values.difficulty) tasks = tasks.filter((t) => String(t.difficulty) === values.difficulty);
   const shown = tasks.slice(0, limit);
@@ -40,5 +62,5 @@ export async function main(argv: string[]): Promise<void> {
     return;
   }
   process.stdout.write(shown.map(formatTask).join("\n\n") + "\n");
-  process.stdout.write(`\n${shown.length} of ${tasks.length} ${split} tasks shown\n`);
+  process.stdout.write(`\n${shown.length} of ${tasks.length} ${split} tasks${values.suite === "default" ? "" : ` of the ${values.suite} suite`} shown\n`);
 }

@@ -7,7 +7,8 @@
 import * as path from "node:path";
 import { intFlag, parse, printJsonLast, UsageError } from "./args";
 import { describeBackend, selectBackend } from "../backend";
-import { DATA_DIR, ROOT, TASKS_DIR } from "../paths";
+import { DATA_DIR, ROOT } from "../paths";
+import { suiteDir } from "../tasks/suites";
 import { loadSplit } from "../tasks/load";
 import { SandboxPool } from "../sandbox/pool";
 import { type Config, loadConfig } from "../murphy/config";
@@ -17,7 +18,7 @@ import { provenance } from "../util/provenance";
 
 /** The tasks evaluated during training: the first `eval.limit` of `eval.split` (0 = the whole split). */
 export function evalTasksOf(config: Config) {
-  return firstTasks(loadSplit(TASKS_DIR, config.eval.split), config.eval.limit);
+  return firstTasks(loadSplit(suiteDir(config.suite), config.eval.split), config.eval.limit);
 }
 
 export async function main(argv: string[]): Promise<void> {
@@ -46,9 +47,9 @@ export async function main(argv: string[]): Promise<void> {
     const result = await train({
       config,
       out,
-      trainTasks: loadSplit(TASKS_DIR, "train"),
+      trainTasks: loadSplit(suiteDir(config.suite), "train"),
       evalTasks: evalTasksOf(config),
-      probeTasks: loadSplit(TASKS_DIR, "validation"),
+      probeTasks: loadSplit(suiteDir(config.suite), "validation"),
       runner: pool,
       resume: values.resume,
       meta: { configFile: path.relative(ROOT, path.resolve(values.config)), overrides, backend: backend.name, gitCommit: provenance().gitCommit },

@@ -11,11 +11,11 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { ROOT, TASKS_DIR } from "../paths";
+import { ROOT } from "../paths";
+import { suiteDir } from "../tasks/suites";
 import { readJsonl, writeFileAtomic } from "../util/files";
 import { type Provenance, provenance } from "../util/provenance";
-import type { Config } from "../murphy/config";
-import { type Cell, type EvalSpec, type ExperimentSpec, cellConfigHash, checkpointHash, tasksHash } from "./spec";
+import { type Cell, type EvalSpec, type ExperimentSpec, type RecordedConfig, cellConfigHash, checkpointHash, specSuite, tasksHash } from "./spec";
 
 /** The contents of cells/<id>/cell.json: everything a summary row needs, plus provenance. */
 export interface CellResult {
@@ -57,8 +57,8 @@ export interface CellResult {
   configHash: string;
   baseCheckpointHash: string;
   tasksHash: string;
-  /** The resolved training config (null for "base"). */
-  config: Config | null;
+  /** The resolved training config (null for "base"); `suite` only when not the default (recordedConfig). */
+  config: RecordedConfig | null;
   finishedAt: string;
   /** "<experiment>/<cell>" when the results were copied from an equivalent cell (same inputs) instead of run again. */
   copiedFrom?: string;
@@ -86,7 +86,7 @@ export function cellInputs(spec: ExperimentSpec, cell: Cell): CellInputs {
   return {
     configHash: cellConfigHash(spec, cell),
     baseCheckpointHash: checkpointHash(path.resolve(ROOT, spec.baseCheckpoint)),
-    tasksHash: tasksHash(TASKS_DIR),
+    tasksHash: tasksHash(suiteDir(specSuite(spec))),
   };
 }
 

@@ -13,7 +13,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { describeBackend, selectBackend } from "../backend";
-import { ROOT, TASKS_DIR } from "../paths";
+import { ROOT } from "../paths";
 import { loadSplit } from "../tasks/load";
 import { SandboxPool } from "../sandbox/pool";
 import { train } from "../murphy/trainer";
@@ -23,7 +23,8 @@ import { attemptProgress, evaluateIterK } from "../eval/iterk";
 import { firstTasks } from "../eval/defaults";
 import { readJsonl, writeFileAtomic, writeJsonl } from "../util/files";
 import { Progress } from "../util/progress";
-import { type Cell, type ExperimentSpec, resolveConfig } from "./spec";
+import { type Cell, type ExperimentSpec, recordedConfig, resolveConfig, specSuite } from "./spec";
+import { suiteDir } from "../tasks/suites";
 import { type CellPaths, type CellResult, cellInputs } from "./cell-result";
 import { provenance } from "../util/provenance";
 
@@ -40,7 +41,8 @@ export async function runCell(spec: ExperimentSpec, cell: Cell, paths: CellPaths
   const backend = await selectBackend();
   log(`${describeBackend(backend)}`);
   const config = resolveConfig(spec, cell.method, cell.seed);
-  const evalTasks = firstTasks(loadSplit(TASKS_DIR, spec.eval.split), spec.eval.limit);
+  const tasksDir = suiteDir(specSuite(spec));
+  const evalTasks = firstTasks(loadSplit(tasksDir, spec.eval.split), spec.eval.limit);
   // One sandbox worker: with --jobs n, n cells share the machine's cores.
   const pool = new SandboxPool({ poolSize: 1, timeoutMs: config?.sandbox.timeoutMs ?? 1000 });
   fs.mkdirSync(paths.runDir, { recursive: true });
@@ -62,11 +64,11 @@ export async function runCell(spec: ExperimentSpec, cell: Cell, paths: CellPaths
       const result = await train({
         config: { ...config, initCheckpoint: path.resolve(ROOT, config.initCheckpoint) },
         out: trainDir,
-        trainTasks: loadSplit(TASKS_DIR, "train"),
+        trainTasks: loadSplit(tasksDir, "train"),
         // The spec sets eval.every = 0 and the cell evaluates once itself, below: no tasks, no
         // evaluation inside the trainer (unless a spec asks for it with eval.every > 0).
-        evalTasks: config.eval.every > 0 ? firstTasks(loadSplit(TASKS_DIR, config.eval.split), config.eval.limit) : [],
-        probeTasks: loadSplit(TASKS_DIR, "validation"),
+        evalTasks: config.eval.every > 0 ? firstTasks(loadSplit(tasksDir, config.eval.split), config.eval.limit) : [],
+        probeTasks: loadSplit(tasksDir, "validation"),
         runner: pool,
         resume: true,
         meta: { experiment: spec.name, cell: cell.id, backend: backend.name, gitCommit: provenance().gitCommit },
@@ -129,7 +131,7 @@ export async function runCell(spec: ExperimentSpec, cell: Cell, paths: CellPaths
       backend: backend.name,
       ...provenance(),
       ...inputs,
-      config,
+      config: recordedConfig(config),
       finishedAt: new Date().toISOString(),
     };
     // Written last: its existence marks the cell finished.

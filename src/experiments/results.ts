@@ -11,10 +11,11 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { RESULTS_DIR, ROOT, TASKS_DIR } from "../paths";
+import { RESULTS_DIR, ROOT } from "../paths";
+import { suiteDir } from "../tasks/suites";
 import { readJsonl, writeFileAtomic } from "../util/files";
 import { type CellInputs, type CellResult, cellPaths, readCellResult, staleReason } from "./cell-result";
-import { type ExperimentSpec, cellConfigHash, cellsOf, checkpointHash, resolveConfig, tasksHash } from "./spec";
+import { type ExperimentSpec, cellConfigHash, cellsOf, checkpointHash, resolveConfig, specSuite, tasksHash } from "./spec";
 import {
   type ComparisonSummary,
   type MethodSummary,
@@ -117,7 +118,7 @@ export function summaryFiles(spec: ExperimentSpec, cells: readonly CellResult[])
  * experiment.json. Returns the record written.
  */
 export function writeSummaries(spec: ExperimentSpec, resultsDir: string, runsDir: string): ExperimentRecord {
-  const base: Omit<CellInputs, "configHash"> = { baseCheckpointHash: checkpointHash(path.resolve(ROOT, spec.baseCheckpoint)), tasksHash: tasksHash(TASKS_DIR) };
+  const base: Omit<CellInputs, "configHash"> = { baseCheckpointHash: checkpointHash(path.resolve(ROOT, spec.baseCheckpoint)), tasksHash: tasksHash(suiteDir(specSuite(spec))) };
   const finished: CellResult[] = [];
   const statuses: ExperimentRecord["cells"] = [];
   for (const cell of cellsOf(spec)) {

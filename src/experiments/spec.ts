@@ -8,6 +8,7 @@
  *     "name": "headline",                       // must equal the file name
  *     "description": "...",
  *     "baseCheckpoint": "data/checkpoints/base", // optional, this default
+ *     "suite": "feedback",                       // optional task suite (src/tasks/suites.ts), default "default"
  *     "seeds": [0, 1, 2],
  *     "set": { "steps": 10, "tasksPerStep": 8 }, // shared config overrides: the ONE place for budgets
  *     "methods": [
@@ -22,7 +23,7 @@
  *
  * A method's config is resolved as: its config file, then "eval.every=0" (cells evaluate once,
  * at the end, on the spec's split), then the shared `set`, then the method's own `set`, then the
- * cell's seed. Errors name the file and the field.
+ * spec's suite and the cell's seed. Errors name the file and the field.
  */
 import * as crypto from "node:crypto";
 import * as fs from "node:fs";
@@ -32,6 +33,7 @@ import { type Config, loadConfig } from "../murphy/config";
 import type { Split } from "../tasks/types";
 import { EVAL_DEFAULTS as MURPHY_EVAL } from "../eval/defaults";
 import { sha256 } from "../util/hash";
+import { DEFAULT_SUITE, SUITE_NAMES, type SuiteName, isSuiteName } from "../tasks/suites";
 
 export const EXPERIMENTS_DIR = path.join(ROOT, "configs", "experiments");
 
@@ -81,6 +83,8 @@ export interface ExperimentSpec {
   name: string;
   description: string;
   baseCheckpoint: string;
+  /** The task suite every cell trains and evaluates on; absent means "default" (specSuite). */
+  suite?: SuiteName;
   seeds: number[];
   set: Record<string, unknown>;
   methods: MethodSpec[];
@@ -101,7 +105,7 @@ export interface Cell {
 
 // As `murphy eval` (src/eval/defaults.ts), on the whole test split.
 const EVAL_DEFAULTS: EvalSpec = { split: "test", turns: MURPHY_EVAL.turns, samples: MURPHY_EVAL.samples, temperature: MURPHY_EVAL.temperature, maxNewTokens: MURPHY_EVAL.maxNewTokens, limit: 0, trainingTemperature: null };
-const TOP_FIELDS = ["name", "description", "baseCheckpoint", "seeds", "set", "methods", "eval", "comparisons", "figures"];
+const TOP_FIELDS = ["name", "description", "baseCheckpoint", "suite", "seeds", "set", "methods", "eval", "comparisons", "figures"];
 const METHOD_FIELDS = ["name", "config", "set", "paperMethod"];
 const NAME = /^[a-z0-9][a-z0-9-]*$/;
 
@@ -149,6 +153,7 @@ export function parseSpec(raw: unknown, where: string): ExperimentSpec {
   if (typeof description !== "string") fail("description", "a string", description);
   const baseCheckpoint = r.baseCheckpoint ?? "data/checkpoints/base";
   if (typeof baseCheckpoint !== "string" || baseCheckpoint === "") fail("baseCheckpoint", "a checkpoint folder", baseCheckpoint);
+  if (r.suite !== undefined && (typeof r.suite !== "string" || !isSuiteName(r.suite))) fail("suite", `one of ${SUITE_NAMES.map((n) => `"${n}"`).join(", ")} or absent`, r.suite);
   const seeds = r.seeds;
   if (!Array.isArray(seeds) || seeds.length === 0 || !seeds.every((s) => Number.isInteger(s) && s >= 0) || new Set(seeds).size !== seeds.length) {
     fail("seeds", "a non-empty list of distinct integers >= 0", seeds);
@@ -156,6 +161,7 @@ export function parseSpec(raw: unknown, where: string): ExperimentSpec {
   const set = r.set ?? {};
   if (!isObject(set)) fail("set", 'an object of config overrides, e.g. {"steps": 10}', set);
   if ("seed" in (set as Json)) fail("set.seed", "absent (seeds come from the field \"seeds\")", (set as Json).seed);
+  if ("suite" in (set as Json)) fail("set.suite", 'absent (the suite comes from the field "suite")', (set as Json).suite);
 
   if (!Array.isArray(r.methods) || r.methods.length === 0) fail("methods", "a non-empty list of methods", r.methods);
   const methods: MethodSpec[] = (r.methods as unknown[]).map((m, i) => {
@@ -172,6 +178,7 @@ export function parseSpec(raw: unknown, where: string): ExperimentSpec {
       const own = m.set ?? {};
       if (!isObject(own)) fail(`${field}.set`, 'an object of config overrides, e.g. {"turns": 3}', own);
       if ("seed" in (own as Json)) fail(`${field}.set.seed`, 'absent (seeds come from the field "seeds")', (own as Json).seed);
+      if ("suite" in (own as Json)) fail(`${field}.set.suite`, 'absent (the suite comes from the field "suite")', (own as Json).suite);
       method.set = own as Json;
     }
     if (m.paperMethod !== undefined) {
@@ -216,6 +223,8 @@ export function parseSpec(raw: unknown, where: string): ExperimentSpec {
     name: r.name as string,
     description: description as string,
     baseCheckpoint: baseCheckpoint as string,
+    // Only when given, so the resolved specs of experiments made before suites existed stay as they were.
+    ...(r.suite !== undefined ? { suite: r.suite as SuiteName } : {}),
     seeds: seeds as number[],
     set: set as Json,
     methods,
@@ -240,12 +249,31 @@ export function overridesOf(set: Record<string, unknown>): string[] {
 export function resolveConfig(spec: ExperimentSpec, method: MethodSpec, seed: number): Config | null {
   if (!method.config) return null;
   try {
-    const config = loadConfig(path.resolve(ROOT, method.config), ["eval.every=0", ...overridesOf(spec.set), ...overridesOf(method.set), `seed=${seed}`]);
+    const config = loadConfig(path.resolve(ROOT, method.config), ["eval.every=0", ...overridesOf(spec.set), ...overridesOf(method.set), `suite=${specSuite(spec)}`, `seed=${seed}`]);
     config.initCheckpoint = spec.baseCheckpoint;
     return config;
   } catch (e) {
     throw new Error(`${spec.file}: method "${method.name}": ${(e as Error).message}`);
   }
+}
+
+/** The suite of an experiment: its field "suite", else the main suite. */
+export function specSuite(spec: Pick<ExperimentSpec, "suite">): SuiteName {
+  return spec.suite ?? DEFAULT_SUITE;
+}
+
+/** A config as results record it: `suite` only when it is not the default. */
+export type RecordedConfig = Omit<Config, "suite"> & { suite?: SuiteName };
+
+/**
+ * A resolved config as results record and hash it. Fields added to the config after results
+ * were committed are left out while they hold their default, so those results (their
+ * cell.json and config hash) stay valid: today only `suite`.
+ */
+export function recordedConfig(config: Config | null): RecordedConfig | null {
+  if (!config || config.suite !== DEFAULT_SUITE) return config;
+  const { suite: _, ...rest } = config;
+  return rest;
 }
 
 /** The cells of a spec: methods in spec order, each over its seeds (the first `limitSeeds` only, if given). */
@@ -272,8 +300,10 @@ export { sha256 };
  * "murphy-mars") compute the same numbers, so the runner copies one instead of running both.
  */
 export function cellConfigHash(spec: ExperimentSpec, cell: Cell): string {
-  const training = resolveConfig(spec, cell.method, cell.seed);
-  return sha256(stableJson({ seed: cell.seed, baseCheckpoint: spec.baseCheckpoint, training, eval: spec.eval })).slice(0, 16);
+  const training = recordedConfig(resolveConfig(spec, cell.method, cell.seed));
+  // The suite counts for "base" too (it has no training config), but only when not the default.
+  const suite = specSuite(spec) === DEFAULT_SUITE ? {} : { suite: specSuite(spec) };
+  return sha256(stableJson({ seed: cell.seed, baseCheckpoint: spec.baseCheckpoint, training, eval: spec.eval, ...suite })).slice(0, 16);
 }
 
 /** Hash of the base checkpoint's weights and tokenizer (a new base model makes old cells stale). */

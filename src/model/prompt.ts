@@ -49,10 +49,15 @@ export function renderExample(test: TestCase): string {
   return `${renderCall(test.input)} = ${renderValue(test.expected)}`;
 }
 
-/** The text of the task block (what follows `<task>`): signature, description, examples. */
+/**
+ * The text of the task block (what follows `<task>`): signature, description, then one line per
+ * visible test: the example `f([1,2]) = 3`, or only the call `f([1,2])` for a task whose prompt
+ * shows inputs only (`task.promptShows`, the feedback suite), whose expected values come back
+ * only as feedback.
+ */
 export function renderTask(task: Task): string {
   const lines = [`f${task.signature}: ${task.description}`];
-  for (const test of task.visible) lines.push(renderExample(test));
+  for (const test of task.visible) lines.push(task.promptShows === "inputs" ? renderCall(test.input) : renderExample(test));
   return lines.join("\n");
 }
 

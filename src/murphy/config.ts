@@ -19,6 +19,7 @@ import type { AdvantageScale, StdKind } from "./advantages";
 import type { GroupMode } from "./groups";
 import type { AdvantageGroup } from "./pipeline";
 import type { LossNormalization } from "./loss";
+import { SUITE_NAMES, type SuiteName } from "../tasks/suites";
 
 export interface Config {
   seed: number;
@@ -42,6 +43,7 @@ export interface Config {
   checkpointEvery: number;
   microBatchSize: number;
   initCheckpoint: string;
+  suite: SuiteName;
   sandbox: { timeoutMs: number };
 }
 
@@ -158,6 +160,8 @@ export const CONFIG_FIELDS: readonly ConfigField[] = [
     doc: "Save a checkpoint every this many steps (and at the end); 0 = only at the end." },
   { path: "initCheckpoint", rule: { kind: "string" }, default: "data/checkpoints/base", source: "ours",
     doc: "Checkpoint the policy (and the KL reference) starts from." },
+  { path: "suite", rule: enumOf(...SUITE_NAMES), default: "default", source: "ours",
+    doc: "Task suite trained and evaluated on: default (data/tasks/) or feedback (data/tasks/feedback/: the description withholds a part that only feedback reveals; start from data/checkpoints/base-feedback)." },
   { path: "sandbox.timeoutMs", rule: integer(1), default: 1000, source: "ours",
     doc: "Wall-clock limit for all tests of one candidate program, in ms." },
 ];

@@ -8,6 +8,11 @@
  * mutant that passes the visible tests and fails only hidden ones is not repair material: the
  * model could not know it failed (rollouts and Iter-k never repair such an attempt either). So the base
  * model already reads feedback a little, like the paper's instruction-tuned base models.
+ *
+ * For a feedback-suite task (src/tasks/feedback/) the wrong attempts are first the programs a
+ * model writes from the description alone with another value of the withheld part (the task's
+ * other `behaviours`), then mutations of such a guess: the repair then has to take the withheld
+ * value from the feedback, which is what that suite's second base model learns.
  */
 import type { Task } from "../tasks/types";
 import type { Rng } from "../util/rng";
@@ -44,7 +49,7 @@ export async function buildRepairMaterial(
   const perTask = opts.perTask ?? 2;
   const concurrency = opts.concurrency ?? 64;
   // Draw every mutant first, in task order, so the random stream does not depend on timing.
-  const jobs = tasks.map((task) => ({ task, mutants: mutate(task.reference, rng, perTask + 2) }));
+  const jobs = tasks.map((task) => ({ task, mutants: wrongAttempts(task, rng, perTask + 2) }));
   const out: RepairMaterial[] = new Array(tasks.length);
   let next = 0;
   let done = 0;
@@ -53,10 +58,10 @@ export async function buildRepairMaterial(
       const { task, mutants } = jobs[next];
       const index = next++;
       const attempts: Attempt[] = [];
-      for (const m of mutants) {
+      for (const code of mutants) {
         if (attempts.length >= perTask) break;
-        const result = await evaluateProgram(pool, task, m.code);
-        if (!result.visiblePassed) attempts.push({ code: m.code, feedback: result.feedback });
+        const result = await evaluateProgram(pool, task, code);
+        if (!result.visiblePassed) attempts.push({ code, feedback: result.feedback });
       }
       out[index] = { taskId: task.id, attempts };
       opts.onProgress?.(++done);
@@ -64,6 +69,17 @@ export async function buildRepairMaterial(
   }
   await Promise.all(Array.from({ length: concurrency }, worker));
   return out;
+}
+
+/**
+ * Candidate wrong attempts at `task`, to be checked in the sandbox: `count` mutations of the
+ * reference; for a feedback-suite task, first its other behaviours (description-only guesses) in
+ * random order, then `count` mutations of one of them.
+ */
+export function wrongAttempts(task: Task, rng: Rng, count: number): string[] {
+  if (!task.behaviours) return mutate(task.reference, rng, count).map((m) => m.code);
+  const guesses = rng.shuffle(task.behaviours.filter((b) => b !== task.reference));
+  return [...guesses, ...mutate(rng.pick(guesses), rng, count).map((m) => m.code)];
 }
 
 export interface ExampleMix {

@@ -13,6 +13,8 @@ export const MIN_HIDDEN = 6;
 export const SPLIT_NAMES: readonly Split[] = ["train", "validation", "test"];
 
 const FIELDS = ["id", "family", "difficulty", "description", "signature", "visible", "hidden", "reference"] as const;
+/** Fields only the feedback suite's tasks have (see types.ts). */
+const OPTIONAL_FIELDS = ["promptShows", "withheld", "behaviours"] as const;
 
 /** A short account of what a value is, for error messages. */
 function describe(v: unknown): string {
@@ -97,8 +99,8 @@ export function validateTask(record: unknown, where: string): Task {
     if (!(field in r)) throw new Error(`${where}: field "${field}" is missing`);
   }
   for (const field of Object.keys(r)) {
-    if (!(FIELDS as readonly string[]).includes(field)) {
-      throw new Error(`${where}: unexpected field "${field}" (a task has ${FIELDS.join(", ")})`);
+    if (!(FIELDS as readonly string[]).includes(field) && !(OPTIONAL_FIELDS as readonly string[]).includes(field)) {
+      throw new Error(`${where}: unexpected field "${field}" (a task has ${FIELDS.join(", ")}; optionally ${OPTIONAL_FIELDS.join(", ")})`);
     }
   }
   const id = requireString(where, r, "id", /^[\w.-]+$/, "a non-empty id of letters, digits, '_', '.', '-'");
@@ -117,7 +119,21 @@ export function validateTask(record: unknown, where: string): Task {
   const hidden = checkTests(where, "hidden", r.hidden, MIN_HIDDEN, params.length, signature);
   const head = new RegExp(`^\\(\\s*${params.join("\\s*,\\s*")}\\s*\\)\\s*=>`);
   const reference = requireString(where, r, "reference", head, `an arrow function starting with "${signature}=>"`);
-  return { id, family, difficulty, description, signature, visible, hidden, reference };
+  const task: Task = { id, family, difficulty, description, signature, visible, hidden, reference };
+  if ("promptShows" in r) {
+    if (r.promptShows !== "inputs") throw new Error(`${where}: field "promptShows" must be "inputs" or absent (got ${describe(r.promptShows)})`);
+    task.promptShows = "inputs";
+  }
+  if ("withheld" in r) task.withheld = requireString(where, r, "withheld", /\S/, "a non-empty string");
+  if ("behaviours" in r) {
+    const behaviours = r.behaviours;
+    if (!Array.isArray(behaviours) || behaviours.length < 2 || !behaviours.every((b) => typeof b === "string" && head.test(b))) {
+      throw new Error(`${where}: field "behaviours" must be a list of at least 2 arrow functions starting with "${signature}=>" (got ${describe(behaviours)})`);
+    }
+    if (!behaviours.includes(reference)) throw new Error(`${where}: field "behaviours" must include the reference ${reference}`);
+    task.behaviours = behaviours as string[];
+  }
+  return task;
 }
 
 /** The files of one split in `dir`: "<split>.jsonl" or its shards "<split>-00.jsonl", ... in order. */

@@ -32,4 +32,22 @@ export interface Task {
   hidden: TestCase[];
   /** A correct program: a single arrow function with the task's signature. */
   reference: string;
+  /**
+   * What the prompt shows of each visible test. Absent: the call and its expected value
+   * (`f([1,2]) = 3`). "inputs": the call only (`f([1,2])`), for tasks whose expected values would
+   * give away a part of the specification the description withholds (the feedback suite,
+   * src/tasks/feedback/); their expected values reach the model only through feedback.
+   */
+  promptShows?: "inputs";
+  /**
+   * Feedback-suite tasks only: the part of the specification the description leaves out, named
+   * with its value ("hidden number = 4"). Never shown to the model.
+   */
+  withheld?: string;
+  /**
+   * Feedback-suite tasks only: every program a model could write from the description alone,
+   * one per possible value of the withheld part (the reference among them). Never shown to the
+   * model; tests use them to prove that only feedback can tell which one is right.
+   */
+  behaviours?: string[];
 }
