@@ -20,6 +20,31 @@ export interface AttemptResult {
   evaluation: Evaluation;
 }
 
+/** An attempt before it is run: the prompt, the sampled completion and the program it decodes to. */
+export type SampledAttempt = Omit<AttemptResult, "evaluation">;
+
+/**
+ * The sampling half of an attempt: fit each prompt, sample all completions in one call, decode
+ * the programs. Callers that run programs elsewhere (the Python benchmarks) use it directly.
+ */
+export async function sampleAttempts(
+  policy: Policy,
+  items: readonly { task: Task; history: readonly Attempt[] }[],
+  opts: SamplingOptions,
+  seed: number,
+): Promise<SampledAttempt[]> {
+  const maxPrompt = policy.blockSize - opts.maxNewTokens;
+  const prompts = items.map((item) => fitPrompt(policy.tokenizer, item.task, item.history, maxPrompt));
+  const sampled = await policy.sample(prompts.map((p) => p.ids), { ...opts, seed });
+  return items.map((_, i) => ({
+    promptIds: prompts[i].ids,
+    droppedAttempts: prompts[i].dropped,
+    completionIds: sampled.tokens[i],
+    sampledLogprobs: sampled.logprobs[i],
+    code: decodeCompletion(policy.tokenizer, sampled.tokens[i]),
+  }));
+}
+
 export async function attemptBatch(
   policy: Policy,
   runner: ProgramRunner,
@@ -27,17 +52,7 @@ export async function attemptBatch(
   opts: SamplingOptions & { binary?: boolean },
   seed: number,
 ): Promise<AttemptResult[]> {
-  const maxPrompt = policy.blockSize - opts.maxNewTokens;
-  const prompts = items.map((item) => fitPrompt(policy.tokenizer, item.task, item.history, maxPrompt));
-  const sampled = await policy.sample(prompts.map((p) => p.ids), { ...opts, seed });
-  const codes = sampled.tokens.map((ids) => decodeCompletion(policy.tokenizer, ids));
-  const evaluations = await Promise.all(items.map((item, i) => evaluateProgram(runner, item.task, codes[i], { binary: opts.binary })));
-  return items.map((_, i) => ({
-    promptIds: prompts[i].ids,
-    droppedAttempts: prompts[i].dropped,
-    completionIds: sampled.tokens[i],
-    sampledLogprobs: sampled.logprobs[i],
-    code: codes[i],
-    evaluation: evaluations[i],
-  }));
+  const sampled = await sampleAttempts(policy, items, opts, seed);
+  const evaluations = await Promise.all(items.map((item, i) => evaluateProgram(runner, item.task, sampled[i].code, { binary: opts.binary })));
+  return sampled.map((attempt, i) => ({ ...attempt, evaluation: evaluations[i] }));
 }

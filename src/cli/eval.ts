@@ -18,10 +18,15 @@ import { writeFileAtomic, writeJsonl } from "../util/files";
 import { Progress } from "../util/progress";
 
 import { EVAL_DEFAULTS } from "../eval/defaults";
+import { evalMain, flagValue, withoutFlags } from "./bench";
 
 export { EVAL_DEFAULTS };
 
 export async function main(argv: string[]): Promise<void> {
+  // --bench (the paper's Python benchmarks, or the kit's tasks with --policy canonical): cli/bench.ts.
+  const bench = flagValue(argv, "bench");
+  if (bench !== undefined && !(bench === "kit" && (flagValue(argv, "policy") ?? "kit") === "kit")) return evalMain(argv);
+  argv = withoutFlags(argv, ["bench", "policy"]);
   const { values } = parse("eval", argv, {
     checkpoint: { type: "string", default: path.join(DATA_DIR, "checkpoints", "base") },
     split: { type: "string", default: "test" },

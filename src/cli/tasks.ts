@@ -3,6 +3,7 @@ import { intFlag, parse, UsageError } from "./args";
 import { loadSplit } from "../tasks/load";
 import { TASKS_DIR } from "../paths";
 import type { Split, Task } from "../tasks/types";
+import { flagValue, tasksMain } from "./bench";
 
 const SPLITS: Split[] = ["train", "validation", "test"];
 
@@ -20,6 +21,7 @@ export function formatTask(task: Task): string {
 }
 
 export async function main(argv: string[]): Promise<void> {
+  if (flagValue(argv, "bench") !== undefined) return tasksMain(argv); // the Python benchmarks: cli/bench.ts
   const { values } = parse("tasks", argv, {
     split: { type: "string", default: "test" },
     limit: { type: "string" },

@@ -8,7 +8,7 @@ import type { Task } from "../tasks/types";
 import type { Outcome } from "../sandbox/types";
 import type { ProgramRunner } from "../feedback";
 import type { Attempt } from "../model/prompt";
-import { attemptBatch } from "../attempts";
+import { attemptBatch, type AttemptResult } from "../attempts";
 import type { Policy, SamplingOptions } from "../model/policy";
 import { hashString } from "../util/rng";
 import { iterPassRates } from "./passk";
@@ -52,12 +52,26 @@ export interface IterKResult {
   passAtK: number[][];
 }
 
-interface Chain {
-  task: Task;
+interface Chain<T> {
+  task: T;
   taskIndex: number;
   chain: number;
   history: Attempt[];
 }
+
+/** One attempt as the loop needs it: the program, its evaluation and its token counts. */
+export type ScoredAttempt = Pick<AttemptResult, "code" | "promptIds" | "completionIds" | "droppedAttempts"> & {
+  evaluation: { run: { outcome: Outcome }; reward: number; outcome: Outcome; feedback: string };
+};
+
+/**
+ * Where a turn's attempts come from: one program per (task, branch history), evaluated. For the
+ * kit's model on the kit's tasks that is attemptBatch (evaluateIterK); other sources (a reference
+ * program, the kit's model on a Python benchmark: src/benchmarks/attempt-sources.ts) plug in here.
+ */
+export type AttemptSource<T> = (batch: readonly { task: T; history: readonly Attempt[] }[], seed: number) => Promise<readonly ScoredAttempt[]>;
+
+export type IterKLoopOptions = Pick<IterKOptions, "turns" | "samples" | "seed" | "batchSize">;
 
 /**
  * An `onProgress` for evaluateIterK that reports attempts done to `progress` (whose total is
@@ -77,19 +91,29 @@ export async function evaluateIterK(
   opts: IterKOptions,
   onProgress?: (turn: number, done: number, total: number) => void,
 ): Promise<IterKResult> {
+  return iterK(tasks, (batch, seed) => attemptBatch(policy, runner, batch, opts, seed), opts, onProgress);
+}
+
+/** The Iter-k loop over any tasks with an id, with attempts from `attempt` (see AttemptSource). */
+export async function iterK<T extends { id: string }>(
+  tasks: readonly T[],
+  attempt: AttemptSource<T>,
+  opts: IterKLoopOptions,
+  onProgress?: (turn: number, done: number, total: number) => void,
+): Promise<IterKResult> {
   const batchSize = opts.batchSize ?? 64;
   const solvedAtTurn = tasks.map(() => new Array(opts.samples).fill(0));
   const records: AttemptRecord[] = [];
-  let active: Chain[] = [];
+  let active: Chain<T>[] = [];
   tasks.forEach((task, taskIndex) => {
     for (let chain = 0; chain < opts.samples; chain++) active.push({ task, taskIndex, chain, history: [] });
   });
 
   for (let turn = 1; turn <= opts.turns && active.length > 0; turn++) {
-    const next: Chain[] = [];
+    const next: Chain<T>[] = [];
     for (let start = 0; start < active.length; start += batchSize) {
       const batch = active.slice(start, start + batchSize);
-      const attempts = await attemptBatch(policy, runner, batch, opts, hashString(`${opts.seed}/iterk/turn${turn}/batch${start}`));
+      const attempts = await attempt(batch, hashString(`${opts.seed}/iterk/turn${turn}/batch${start}`));
       batch.forEach((c, i) => {
         const { evaluation: result, code } = attempts[i];
         const solved = result.run.outcome === "passed";
