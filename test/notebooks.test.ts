@@ -19,6 +19,7 @@ const NOTEBOOKS_DIR = path.join(ROOT, "notebooks");
 const EXPECTED = [
   "00-quickstart",
   "01-environment",
+  "01b-python-benchmarks",
   "02-policy",
   "03-rollout-tree",
   "04-credit-assignment",
@@ -53,7 +54,7 @@ function notebookJson(cells: string[]): string {
   });
 }
 
-test("the eight notebooks are committed, on the kit's kernel, without outputs or execution counts", () => {
+test("the notebooks are committed, on the kit's kernel, without outputs or execution counts", () => {
   const names = fs.readdirSync(NOTEBOOKS_DIR).filter((f) => f.endsWith(".ipynb")).map((f) => f.replace(/\.ipynb$/, "")).sort();
   assert.deepEqual(names, EXPECTED);
   for (const name of names) {
