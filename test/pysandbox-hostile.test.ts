@@ -18,10 +18,12 @@ import { PythonSandbox, type PyRunResult, type PyTest } from "../src/pysandbox/i
 import type { Outcome } from "../src/sandbox/types";
 
 const TIMEOUT_MS = 2000;
-const sandbox = new PythonSandbox({ timeoutMs: TIMEOUT_MS, concurrency: 2 });
+// A uid of this run's own (when run as root), so counting its processes sees no other run's.
+const UID = 61000 + (process.pid % 4000);
+const sandbox = new PythonSandbox({ timeoutMs: TIMEOUT_MS, concurrency: 2, uid: UID });
 // The ordinary program after each hostile one runs with a generous limit, so that a loaded
 // machine cannot make it time out: what it checks is that nothing was left broken.
-const healthy = new PythonSandbox({ timeoutMs: 30_000, concurrency: 1 });
+const healthy = new PythonSandbox({ timeoutMs: 30_000, concurrency: 1, uid: UID + 1 });
 after(async () => {
   await sandbox.close();
   await healthy.close();
@@ -32,7 +34,7 @@ const TESTS: PyTest[] = [
   { kind: "assert", code: "assert add(3, 4) == 7" },
 ];
 const asRoot = process.getuid?.() === 0;
-const SANDBOX_UID = sandbox.options.uid;
+const SANDBOX_UID = UID;
 
 function score(run: PyRunResult): number {
   return run.tests.filter((t) => t.outcome === "passed").length / run.tests.length;

@@ -8,8 +8,9 @@
  * - hidden: one test, `check(<entry_point>)`, the benchmark's own verdict (so the reward of a
  *   HumanEval program is 0 or 1);
  * - visible: the examples stated in the prompt (docstring-examples.ts). `visible: "examples"`
- *   (default) takes doctest and prose examples: 147 of the 164 problems get at least one;
- *   `"doctest"` takes only `>>>` examples (76 problems); `"none"` takes none. A problem without
+ *   (default) takes doctest and prose examples: 146 of the 164 problems get at least one;
+ *   `"doctest"` takes only `>>>` examples (75 problems: the 76 prompts that have them, less
+ *   HumanEval/116, whose are all wrong); `"none"` takes none. A problem without
  *   visible tests gets feedback about the program as a whole only (it did not compile, raised
  *   while loading, ran out of time or memory while loading), never about a test;
  * - reference: prompt + canonical_solution;
