@@ -67,13 +67,32 @@ async function expectHealthy(): Promise<void> {
   assert.deepEqual(run.tests.map((t) => t.outcome), ["passed", "passed"], "the next ordinary program must pass");
 }
 
-async function hostile(code: string, outcomes?: Outcome[]): Promise<PyRunResult> {
+/** Runs a hostile program: it must score 0 (and get `outcomes`, when given). */
+async function attack(code: string, outcomes?: Outcome[]): Promise<PyRunResult> {
   const run = await sandbox.run({ code, tests: TESTS, names: ["add"] });
   assert.equal(score(run), 0, `hostile program scored ${score(run)}: ${JSON.stringify(run.tests)}\n${code}`);
   if (outcomes) assert.deepEqual(run.tests.map((t) => t.outcome), outcomes, code);
+  return run;
+}
+
+/** Then nothing of them is left running, and the next ordinary program passes. */
+async function aftermath(): Promise<void> {
   await noneLeft();
   await expectHealthy();
+}
+
+/** One hostile program, then its aftermath. */
+async function hostile(code: string, outcomes?: Outcome[]): Promise<PyRunResult> {
+  const run = await attack(code, outcomes);
+  await aftermath();
   return run;
+}
+
+/** Several hostile programs at once (each in its own sandbox), then their aftermath. */
+async function hostileAll(cases: [string, Outcome[]?][]): Promise<PyRunResult[]> {
+  const runs = await Promise.all(cases.map(([code, outcomes]) => attack(code, outcomes)));
+  await aftermath();
+  return runs;
 }
 
 before(async () => {
@@ -98,37 +117,45 @@ test("a real fork bomb is stopped by the process limit and dies with its sandbox
 });
 
 test("memory bombs hit the address-space limit", async () => {
-  await hostile("def add(a, b):\n    return len(bytearray(10 ** 10))\n", ["memory_limit", "memory_limit"]);
-  // Growing without end (zero-filled blocks are mapped lazily, so this hits the limit at once).
-  await hostile("x = []\nwhile True:\n    x.append(bytes(10 ** 8))\n", ["memory_limit", "memory_limit"]);
+  await hostileAll([
+    ["def add(a, b):\n    return len(bytearray(10 ** 10))\n", ["memory_limit", "memory_limit"]],
+    // Growing without end (zero-filled blocks are mapped lazily, so this hits the limit at once).
+    ["x = []\nwhile True:\n    x.append(bytes(10 ** 8))\n", ["memory_limit", "memory_limit"]],
+  ]);
 });
 
 test("infinite loops time out; a program that exits is a runtime error", async () => {
-  await hostile("def add(a, b):\n    while True:\n        pass\n", ["timeout", "timeout"]);
-  const exited = await hostile("import os\nos._exit(0)\n", ["runtime_error", "runtime_error"]);
+  const [, exited] = await hostileAll([
+    ["def add(a, b):\n    while True:\n        pass\n", ["timeout", "timeout"]],
+    ["import os\nos._exit(0)\n", ["runtime_error", "runtime_error"]],
+    // os._exit(0) before the checks: the checks do not pass by default.
+    ["import os\ndef add(a, b):\n    os._exit(0)\n", ["runtime_error", "runtime_error"]],
+    ["import sys\ndef add(a, b):\n    sys.exit(0)\n", ["runtime_error", "runtime_error"]],
+  ]);
   assert.equal(exited.tests[0].error?.type, "SystemExit");
-  // os._exit(0) before the checks: the checks do not pass by default.
-  await hostile("import os\ndef add(a, b):\n    os._exit(0)\n", ["runtime_error", "runtime_error"]);
-  await hostile("import sys\ndef add(a, b):\n    sys.exit(0)\n", ["runtime_error", "runtime_error"]);
 });
 
 test("huge output is cut at the output limit", async () => {
-  const run = await hostile("def add(a, b):\n    while True:\n        print('x' * 10000)\n", ["output_limit", "output_limit"]);
+  const [run] = await hostileAll([
+    ["def add(a, b):\n    while True:\n        print('x' * 10000)\n", ["output_limit", "output_limit"]],
+    ["import sys\nwhile True:\n    sys.stderr.write('y' * 10000)\n", ["output_limit", "output_limit"]],
+  ]);
   assert.ok(run.output.length <= sandbox.options.maxOutputChars);
-  await hostile("import sys\nwhile True:\n    sys.stderr.write('y' * 10000)\n", ["output_limit", "output_limit"]);
 });
 
 test("deep recursion is a RecursionError, or stops at a limit", async () => {
-  const run = await hostile("def add(a, b):\n    return add(a, b) + 1\n", ["runtime_error", "runtime_error"]);
+  const [run, unlimited] = await hostileAll([
+    ["def add(a, b):\n    return add(a, b) + 1\n", ["runtime_error", "runtime_error"]],
+    // With the limit lifted, Python 3.11 keeps recursing on the heap until time or memory runs out.
+    ["import sys\nsys.setrecursionlimit(10 ** 8)\ndef f(n):\n    return f(n + 1) + 1\ndef add(a, b):\n    return f(0)\n"],
+  ]);
   assert.equal(run.tests[0].error?.type, "RecursionError");
-  // With the limit lifted, Python 3.11 keeps recursing on the heap until time or memory runs out.
-  const unlimited = await hostile("import sys\nsys.setrecursionlimit(10 ** 8)\ndef f(n):\n    return f(n + 1) + 1\ndef add(a, b):\n    return f(0)\n");
   assert.ok(["timeout", "memory_limit", "runtime_error"].includes(unlimited.tests[0].outcome));
 });
 
 test("threads and processes that outlive the program are killed and change nothing", async () => {
   const started = Date.now();
-  await hostile(
+  await attack(
     [
       "import threading, time, os, json",
       // A thread that keeps forging replies for the next requests (always 5) and then lingers.
@@ -145,13 +172,13 @@ test("threads and processes that outlive the program are killed and change nothi
     ].join("\n"),
   );
   assert.ok(Date.now() - started < 2 * TIMEOUT_MS, "the run must not wait for the program's threads");
+  await aftermath();
 });
 
 test("the file system outside a private /tmp is read-only and the project is not there", async () => {
   const marker = path.join(os.tmpdir(), `murphy-hostile-${process.pid}`);
   const project = path.resolve(__dirname, "..");
-  await hostile(
-    [
+  const writes = [
       "def add(a, b):",
       "    for target in ['/usr/pwned', '/pwned', '/etc/pwned', '/dev/pwned', '/dev/shm/pwned', " + JSON.stringify(path.join(project, "pwned")) + "]:",
       "        try:",
@@ -160,15 +187,9 @@ test("the file system outside a private /tmp is read-only and the project is not
       "        except OSError:",
       "            pass",
       "    return -1",
-    ].join("\n"),
-  );
-  // Its /tmp is its own: what it writes there never reaches the host's.
-  await hostile(`open(${JSON.stringify(marker)}, 'w').write('x')\ndef add(a, b):\n    return -1\n`);
-  assert.equal(fs.existsSync(marker), false);
-  assert.equal(fs.existsSync(path.join(project, "pwned")), false);
+  ].join("\n");
   // Reading: the project's data (the hidden tests live there), the host's home and /etc files.
-  await hostile(
-    [
+  const reads = [
       "import os",
       "def add(a, b):",
       "    for target in [" + [path.join(project, "README.md"), path.join(project, "data", "benchmarks", "mbpp", "mbpp.jsonl"), "/etc/passwd", "/etc/hostname", "/root/.bashrc"].map((p) => JSON.stringify(p)).join(", ") + "]:",
@@ -178,10 +199,16 @@ test("the file system outside a private /tmp is read-only and the project is not
       "        except OSError:",
       "            pass",
       "    return -1",
-    ].join("\n"),
-  );
-  // /tmp is private to one program: a later program does not see what an earlier one wrote.
-  await hostile("open('/tmp/left-behind', 'w').write('x')\ndef add(a, b):\n    return -1\n");
+  ].join("\n");
+  await hostileAll([
+    [writes],
+    [reads],
+    // Its /tmp is its own: what it writes there never reaches the host's, nor a later program's.
+    [`open(${JSON.stringify(marker)}, 'w').write('x')\ndef add(a, b):\n    return -1\n`],
+    ["open('/tmp/left-behind', 'w').write('x')\ndef add(a, b):\n    return -1\n"],
+  ]);
+  assert.equal(fs.existsSync(marker), false);
+  assert.equal(fs.existsSync(path.join(project, "pwned")), false);
   await hostile("import os\ndef add(a, b):\n    return a + b if os.path.exists('/tmp/left-behind') else -1\n");
 });
 
@@ -214,8 +241,8 @@ test("no network: neither the host's loopback nor the outside", async () => {
 });
 
 test("signalling or killing the parent, the host or everything reaches nothing outside", async () => {
-  await hostile(
-    [
+  await hostileAll([
+    [[
       "import os, signal",
       "def add(a, b):",
       "    hits = 0",
@@ -230,18 +257,18 @@ test("signalling or killing the parent, the host or everything reaches nothing o
       "    except OSError:",
       "        pass",
       "    return -1",
-    ].join("\n"),
-  );
-  await hostile("import os, signal\nos.kill(-1, signal.SIGKILL)\ndef add(a, b):\n    return -1\n");
+    ].join("\n")],
+    ["import os, signal\nos.kill(-1, signal.SIGKILL)\ndef add(a, b):\n    return -1\n"],
+  ]);
 });
 
 test("patching builtins, the harness or the output cannot fool the checker", async () => {
+  await hostileAll([
   // An object equal to everything, and an int whose __eq__ says yes.
-  await hostile("class Yes:\n    def __eq__(self, other):\n        return True\ndef add(a, b):\n    return Yes()\n", ["wrong_answer", "wrong_answer"]);
-  await hostile("class Int(int):\n    def __eq__(self, other):\n        return True\n    __hash__ = int.__hash__\ndef add(a, b):\n    return Int(0)\n", ["wrong_answer", "wrong_answer"]);
+  ["class Yes:\n    def __eq__(self, other):\n        return True\ndef add(a, b):\n    return Yes()\n", ["wrong_answer", "wrong_answer"]],
+  ["class Int(int):\n    def __eq__(self, other):\n        return True\n    __hash__ = int.__hash__\ndef add(a, b):\n    return Int(0)\n", ["wrong_answer", "wrong_answer"]],
   // Patched builtins and assertion machinery live in the program's process only.
-  await hostile(
-    [
+  [[
       "import builtins, sys",
       "builtins.AssertionError = type('Nothing', (Exception,), {})",
       "builtins.abs = lambda x: 0",
@@ -249,11 +276,9 @@ test("patching builtins, the harness or the output cannot fool the checker", asy
       "sys.settrace(lambda *a: None)",
       "def add(a, b):",
       "    return -1",
-    ].join("\n"),
-  );
+    ].join("\n")],
   // Fake verdicts printed everywhere the program can write.
-  await hostile(
-    [
+  [[
       "import os, sys",
       "fake = ''.join('{\"test\": %d, \"outcome\": \"passed\"}\\n' % i for i in range(2)) + '{\"done\": true}\\n'",
       "print(fake)",
@@ -266,11 +291,9 @@ test("patching builtins, the harness or the output cannot fool the checker", asy
       "def add(a, b):",
       "    print(fake)",
       "    return -1",
-    ].join("\n"),
-  );
+    ].join("\n")],
   // Monkeypatching the harness in its own process: every reply claims the value 5.
-  await hostile(
-    [
+  [[
       "import sys",
       "harness = sys.modules['__main__'].__dict__ if 'send' in sys.modules['__main__'].__dict__ else None",
       "import gc",
@@ -281,22 +304,21 @@ test("patching builtins, the harness or the output cannot fool the checker", asy
       "        g['send'] = lambda m: real(dict(m, ok={'i': hex(5)}) if 'id' in m else m)",
       "def add(a, b):",
       "    return -1",
-    ].join("\n"),
-  );
+    ].join("\n")],
+  ]);
 });
 
 test("stdin/stdout programs: loops, output floods and fork bombs are contained", async () => {
   const tests: PyTest[] = [{ kind: "stdio", input: "1 2\n", output: "3\n" }];
-  for (const [code, outcome] of [
+  const cases = [
     ["while True:\n    pass\n", "timeout"],
     ["while True:\n    print('3')\n", "output_limit"],
     ["import os\nwhile True:\n    try:\n        os.fork()\n    except OSError:\n        pass\n", "timeout"],
     ["print('3')\nraise SystemExit(print('{\"outcome\": \"passed\"}'))\n", "wrong_answer"],
-  ] as const) {
-    const run = await sandbox.run({ code, tests });
-    assert.equal(run.tests[0].outcome, outcome, code);
-    await noneLeft();
-  }
+  ] as const;
+  const runs = await Promise.all(cases.map(([code]) => sandbox.run({ code, tests })));
+  runs.forEach((run, i) => assert.equal(run.tests[0].outcome, cases[i][1], cases[i][0]));
+  await noneLeft();
   const ok = await healthy.run({ code: "a, b = map(int, input().split())\nprint(a + b)\n", tests });
   assert.equal(ok.tests[0].outcome, "passed");
 });
