@@ -3,7 +3,8 @@
 # Called by `npm start` and `npm test` (as their pre-scripts) and by .ci/run.
 #   - npm packages, from package-lock.json (npm ci), when node_modules is missing or stale;
 #   - Debian's minimal Jupyter packages, when the project has notebooks;
-#   - Debian's chromium, for the rendering check of reports and notebooks.
+#   - Debian's chromium, for the rendering check of reports and notebooks;
+#   - Debian's bubblewrap (and python3), for the Python sandbox of the benchmarks (src/pysandbox/).
 # The optional GPU/native TensorFlow packages are allowed to fail (they download a binary from
 # outside the npm registry); the kit then runs on wasm. See environment.md.
 set -euo pipefail
@@ -28,6 +29,9 @@ if ls notebooks/*.ipynb >/dev/null 2>&1; then
   /usr/bin/python3 -c 'import nbclient' >/dev/null 2>&1 || apt_missing+=(python3-nbclient)
   command -v chromium >/dev/null 2>&1 || apt_missing+=(chromium)
 fi
+# The Python sandbox: bubblewrap for the namespaces; prlimit and setpriv come with util-linux.
+command -v bwrap >/dev/null 2>&1 || apt_missing+=(bubblewrap)
+[ -x /usr/bin/python3 ] || apt_missing+=(python3)
 if [ ${#apt_missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
     say "installing Debian packages: ${apt_missing[*]}"

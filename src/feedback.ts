@@ -52,8 +52,11 @@ export interface FeedbackOptions {
   maxCases?: number;
 }
 
-/** r(n): the fraction of all tests passed; with `binary`, 1 only if every test passed, else 0. */
-export function reward(run: RunResult, opts: { binary?: boolean } = {}): number {
+/**
+ * r(n): the fraction of all tests passed; with `binary`, 1 only if every test passed, else 0.
+ * Takes any run's test results (the Python benchmarks score their hidden tests with it too).
+ */
+export function reward(run: RunResult<unknown>, opts: { binary?: boolean } = {}): number {
   const total = run.tests.length;
   if (total === 0) return 0;
   const passed = run.tests.filter((t) => t.outcome === "passed").length;

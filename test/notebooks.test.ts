@@ -19,6 +19,7 @@ const NOTEBOOKS_DIR = path.join(ROOT, "notebooks");
 const EXPECTED = [
   "00-quickstart",
   "01-environment",
+  "01b-python-benchmarks",
   "02-policy",
   "03-rollout-tree",
   "04-credit-assignment",

@@ -22,10 +22,17 @@ import { describeOpenAIPolicy, openAIPolicyFromFlags, policyKind, POLICY_FLAGS }
 import { Progress } from "../util/progress";
 
 import { EVAL_DEFAULTS } from "../eval/defaults";
+import { evalMain, flagValue, withoutFlags } from "./bench";
 
 export { EVAL_DEFAULTS };
 
 export async function main(argv: string[]): Promise<void> {
+  // --bench (the paper's Python benchmarks, or the kit's tasks with --policy canonical): cli/bench.ts.
+  const bench = flagValue(argv, "bench");
+  if (bench !== undefined) {
+    if (!(bench === "kit" && (flagValue(argv, "policy") ?? "kit") === "kit")) return evalMain(argv);
+    argv = withoutFlags(argv, ["bench"]); // --bench kit --policy kit: the kit's own path below
+  }
   const { values } = parse("eval", argv, {
     checkpoint: { type: "string", default: path.join(DATA_DIR, "checkpoints", "base") },
     suite: { type: "string", default: "default" },

@@ -8,10 +8,10 @@ type Command = { summary: string; load: () => Promise<{ main(argv: string[]): Pr
 
 const COMMANDS: Record<string, Command> = {
   start: { summary: "the main job (npm start): the quick experiment, every notebook, build/report/index.html", load: () => import("./start.js") },
-  tasks: { summary: "print tasks of a split: --split test --limit 3 [--json]", load: () => import("./tasks.js") },
-  run: { summary: "run a program on a task or a tests file: --task <id> | --tests <file> --code '<js>' [--json]", load: () => import("./run.js") },
+  tasks: { summary: "print tasks of a split: --split test --limit 3 [--json]; a benchmark's: --bench mbpp --limit 3", load: () => import("./tasks.js") },
+  run: { summary: "run a program on a task or a tests file: --task <id> | --tests <file> --code '<js>' [--json]; on a benchmark: --bench humaneval --task HumanEval/0 --code-file f.py", load: () => import("./run.js") },
   pretrain: { summary: "train the base policy (resumable), evaluate it, write its model card", load: () => import("./pretrain.js") },
-  eval: { summary: "Iter-k self-correction eval: --checkpoint <dir> | --policy openai --base-url URL --model NAME; --split test --turns 3 [--samples n] [--json]", load: () => import("./eval.js") },
+  eval: { summary: "Iter-k self-correction eval: --checkpoint <dir> | --policy openai --base-url URL --model NAME; --split test --turns 3 [--samples n] [--json]; benchmarks: --bench humaneval|mbpp|livecodebench|kodcode|kit --policy canonical|kit", load: () => import("./eval.js") },
   rollout: { summary: "MURPHY trees (credit, pruning, advantages) and trainable examples: --out DIR [--policy kit|openai --base-url URL --model NAME] [--config c]", load: () => import("./rollout.js") },
   rollouts: { summary: "sample rollout trees of a few tasks and save them as JSONL: --out <file> [--config c] [--split s] [--limit n] [--seed s]", load: () => import("./rollouts.js") },
   explorer: { summary: "build the pruning explorer page from recorded rollout trees: [batch.jsonl ...] [--out file.html]", load: () => import("./explorer.js") },

@@ -10,6 +10,7 @@ import { SUITE_NAMES, isSuiteName, suiteDir } from "../tasks/suites";
 import { SandboxPool } from "../sandbox/pool";
 import { evaluateProgram } from "../feedback";
 import type { Task, TestCase } from "../tasks/types";
+import { flagValue, runMain } from "./bench";
 
 /** Read a user's tests file: {"entry": "(xs, k)", "tests": [{"input": [...], "expected": ...}]}. */
 export function readTestsFile(file: string): Task {
@@ -38,6 +39,7 @@ export function readTestsFile(file: string): Task {
 }
 
 export async function main(argv: string[]): Promise<void> {
+  if (flagValue(argv, "bench") !== undefined) return runMain(argv); // the Python benchmarks: cli/bench.ts
   const { values } = parse("run", argv, {
     task: { type: "string" },
     tests: { type: "string" },

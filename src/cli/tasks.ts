@@ -8,6 +8,7 @@ import { loadSplit } from "../tasks/load";
 import { SUITE_NAMES, isSuiteName, suiteDir } from "../tasks/suites";
 import { feedbackFamily } from "../tasks/feedback/families";
 import type { Split, Task } from "../tasks/types";
+import { flagValue, tasksMain } from "./bench";
 
 const SPLITS: Split[] = ["train", "validation", "test"];
 
@@ -40,6 +41,7 @@ export function formatTask(task: Task): string {
 }
 
 export async function main(argv: string[]): Promise<void> {
+  if (flagValue(argv, "bench") !== undefined) return tasksMain(argv); // the Python benchmarks: cli/bench.ts
   const { values } = parse("tasks", argv, {
     split: { type: "string", default: "test" },
     limit: { type: "string" },

@@ -14,7 +14,7 @@ import type { Task } from "../tasks/types";
 import type { Outcome } from "../sandbox/types";
 import type { ProgramRunner } from "../feedback";
 import type { Attempt } from "../model/prompt";
-import { attemptBatch } from "../attempts";
+import { attemptBatch, type AttemptResult } from "../attempts";
 import type { SamplingOptions } from "../model/policy";
 import type { AnyPolicy } from "../policy/conversation";
 import { hashString } from "../util/rng";
@@ -64,12 +64,28 @@ export interface IterKResult {
   passAtK: number[][];
 }
 
-interface Chain {
-  task: Task;
+interface Chain<T> {
+  task: T;
   taskIndex: number;
   chain: number;
   history: Attempt[];
 }
+
+/** One attempt as the loop needs it: the program, its evaluation and its token counts. */
+export type ScoredAttempt = Pick<AttemptResult, "code" | "promptIds" | "completionIds" | "droppedAttempts"> & {
+  /** The whole answer when it differs from the program (a served model's text around its code block). */
+  text?: string;
+  evaluation: { reward: number; outcome: Outcome; feedback: string; solved: boolean; visiblePassed: boolean };
+};
+
+/**
+ * Where a turn's attempts come from: one program per (task, branch history), evaluated. For a
+ * policy on the kit's tasks that is attemptBatch (evaluateIterK); other sources (a reference
+ * program, a model on a Python benchmark: src/benchmarks/attempt-sources.ts) plug in here.
+ */
+export type AttemptSource<T> = (batch: readonly { task: T; history: readonly Attempt[] }[], seed: number) => Promise<readonly ScoredAttempt[]>;
+
+export type IterKLoopOptions = Pick<IterKOptions, "turns" | "samples" | "seed" | "batchSize">;
 
 /**
  * An `onProgress` for evaluateIterK that reports attempts done to `progress` (whose total is
@@ -89,21 +105,33 @@ export async function evaluateIterK(
   opts: IterKOptions,
   onProgress?: (turn: number, done: number, total: number) => void,
 ): Promise<IterKResult> {
+  return iterK(tasks, (batch, seed) => attemptBatch(policy, runner, batch, opts, seed), opts, onProgress);
+}
+
+/** The Iter-k loop over any tasks with an id, with attempts from `attempt` (see AttemptSource). */
+export async function iterK<T extends { id: string }>(
+  tasks: readonly T[],
+  attempt: AttemptSource<T>,
+  opts: IterKLoopOptions,
+  onProgress?: (turn: number, done: number, total: number) => void,
+): Promise<IterKResult> {
   const batchSize = opts.batchSize ?? 64;
   const solvedAtTurn = tasks.map(() => new Array(opts.samples).fill(0));
   const records: AttemptRecord[] = [];
-  let active: Chain[] = [];
+  let active: Chain<T>[] = [];
   tasks.forEach((task, taskIndex) => {
     for (let chain = 0; chain < opts.samples; chain++) active.push({ task, taskIndex, chain, history: [] });
   });
 
   for (let turn = 1; turn <= opts.turns && active.length > 0; turn++) {
-    const next: Chain[] = [];
+    const next: Chain<T>[] = [];
     for (let start = 0; start < active.length; start += batchSize) {
       const batch = active.slice(start, start + batchSize);
-      const attempts = await attemptBatch(policy, runner, batch, opts, hashString(`${opts.seed}/iterk/turn${turn}/batch${start}`));
+      const attempts = await attempt(batch, hashString(`${opts.seed}/iterk/turn${turn}/batch${start}`));
       batch.forEach((c, i) => {
         const { evaluation: result, code } = attempts[i];
+        const text = attempts[i].text;
+        const answer = text !== undefined && text !== code ? { answer: text } : {};
         const solved = result.solved;
         records.push({
           taskId: c.task.id,
@@ -118,11 +146,11 @@ export async function evaluateIterK(
           promptTokens: attempts[i].promptIds.length,
           completionTokens: attempts[i].completionIds.length,
           droppedAttempts: attempts[i].droppedAttempts,
-          ...(attempts[i].text !== code ? { answer: attempts[i].text } : {}),
+          ...answer,
         });
         if (solved) solvedAtTurn[c.taskIndex][c.chain] = turn;
         // The chain goes on only where the model can see a failure: a visible test failed.
-        if (!result.visiblePassed) next.push({ ...c, history: [...c.history, { code, feedback: result.feedback, ...(attempts[i].text !== code ? { answer: attempts[i].text } : {}) }] });
+        if (!result.visiblePassed) next.push({ ...c, history: [...c.history, { code, feedback: result.feedback, ...answer }] });
       });
       onProgress?.(turn, Math.min(start + batchSize, active.length), active.length);
     }

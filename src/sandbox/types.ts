@@ -21,21 +21,25 @@ export function worstOutcome(a: Outcome, b: Outcome): Outcome {
   return OUTCOMES.indexOf(a) >= OUTCOMES.indexOf(b) ? a : b;
 }
 
-export interface TestResult {
+/**
+ * The result of one test. `T` is the test's type: the kit's JavaScript tests by default; the
+ * Python sandbox (src/pysandbox/) reports its tests with the same outcome classes.
+ */
+export interface TestResult<T = TestCase> {
   outcome: Outcome;
   /** The test as given. */
-  test: TestCase;
+  test: T;
   /** The returned value rendered as canonical JSON-like text, capped in length (wrong answers). */
   got?: string;
   /** For runtime errors and syntax errors: the thrown value's type and message, capped. */
   error?: { type: string; message: string };
 }
 
-export interface RunResult {
+export interface RunResult<T = TestCase> {
   /** The worst outcome over all tests. */
   outcome: Outcome;
   /** One result per test, in the order given. */
-  tests: TestResult[];
+  tests: TestResult<T>[];
   /** Text the program printed with console.log, capped. */
   output: string;
   /** Wall time of the whole run in milliseconds. */
