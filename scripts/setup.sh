@@ -3,7 +3,10 @@
 # Called by `npm start` and `npm test` (as their pre-scripts) and by .ci/run.
 #   - npm packages, from package-lock.json (npm ci), when node_modules is missing or stale;
 #   - Debian's minimal Jupyter packages, when the project has notebooks;
-#   - Debian's chromium, for the rendering check of reports and notebooks.
+#   - Debian's chromium, for the rendering check of reports and notebooks;
+#   - Debian's OpenBLAS and the kit's native kernels (scripts/build-native.sh), the fast path of
+#     training on the wasm backend (src/model/native-kernels.ts; optional: without them the kit
+#     runs on tfjs's own wasm kernels).
 # The optional GPU/native TensorFlow packages are allowed to fail (they download a binary from
 # outside the npm registry); the kit then runs on wasm. See environment.md.
 set -euo pipefail
@@ -28,6 +31,7 @@ if ls notebooks/*.ipynb >/dev/null 2>&1; then
   /usr/bin/python3 -c 'import nbclient' >/dev/null 2>&1 || apt_missing+=(python3-nbclient)
   command -v chromium >/dev/null 2>&1 || apt_missing+=(chromium)
 fi
+ls /usr/lib/*-linux-gnu/libopenblas.so.0 >/dev/null 2>&1 || apt_missing+=(libopenblas0-pthread)
 if [ ${#apt_missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
     say "installing Debian packages: ${apt_missing[*]}"
@@ -39,3 +43,6 @@ if [ ${#apt_missing[@]} -gt 0 ]; then
     exit 1
   fi
 fi
+
+# 3. The native kernels (quick when built).
+bash scripts/build-native.sh
