@@ -11,7 +11,9 @@ import * as tf from "@tensorflow/tfjs";
 import { selectBackend } from "../src/backend";
 import { GPT, type GPTConfig } from "../src/model/gpt";
 import { nativeKernelsInfo, nativeMatMul, nativeMatMulAvailable, setNativeKernelsEnabled } from "../src/model/native-kernels";
+import { tokenLogProbs } from "../src/model/logprobs";
 import { AdamW, optimizerStep, sftLoss } from "../src/model/train";
+import { installWasmKernels } from "../src/model/wasm-kernels";
 import { Rng } from "../src/util/rng";
 
 let fastBackend = "cpu";
@@ -85,7 +87,11 @@ test("nativeMatMul rejects operands whose inner sizes differ", () => {
 
 const CONFIG: GPTConfig = { vocabSize: 23, blockSize: 12, dModel: 16, nLayer: 2, nHead: 2, mlpRatio: 4 };
 
-/** Four AdamW steps of sftLoss on a fixed batch: the losses and the final weights. */
+/**
+ * Four AdamW steps on a fixed batch: the losses and the final weights. The loss sums the
+ * cross-entropy (sftLoss) and a policy-gradient-like term on tokenLogProbs (log-probs at a
+ * temperature, plus an entropy bonus), so every fused kernel and its gradient takes part.
+ */
 function trainFewSteps(): { losses: number[]; weights: Map<string, Float32Array> } {
   const model = GPT.create(CONFIG, 7);
   const optimizer = new AdamW({ learningRate: 1e-2, weightDecay: 0.01 });
@@ -95,7 +101,13 @@ function trainFewSteps(): { losses: number[]; weights: Map<string, Float32Array>
   const targets = tf.tensor2d(Array.from({ length: B }, () => Array.from({ length: T }, () => rng.int(0, CONFIG.vocabSize - 1))), undefined, "int32");
   const mask = tf.tensor2d(Array.from({ length: B }, (_, b) => Array.from({ length: T }, (_, t) => (t >= b ? 1 : 0))));
   const losses: number[] = [];
-  for (let s = 0; s < 4; s++) losses.push(optimizerStep(model, optimizer, () => sftLoss(model, ids, targets, mask), { clipNorm: 1 }).loss);
+  const lossFn = () =>
+    tf.tidy(() => {
+      const { logprobs, entropy } = tokenLogProbs(model, ids, { temperature: 0.8, withEntropy: true });
+      const policyTerm = tf.neg(tf.mean(tf.add(tf.mul(logprobs, mask), tf.mul(entropy!, 0.1))));
+      return tf.add(sftLoss(model, ids, targets, mask), policyTerm) as tf.Scalar;
+    });
+  for (let s = 0; s < 4; s++) losses.push(optimizerStep(model, optimizer, lossFn, { clipNorm: 1 }).loss);
   const weights = new Map([...model.weights].map(([name, w]) => [name, w.dataSync() as Float32Array]));
   tf.dispose([ids, targets, mask]);
   optimizer.dispose();
@@ -131,4 +143,25 @@ test("a few training steps give the same losses and weights on cpu, on wasm with
       assert.ok(worst < WEIGHT_TOLERANCE, `${name} ${weight}: max |difference| ${worst} vs cpu`);
     }
   }
+});
+
+test("on wasm, Identity (how autodiff saves tensors) shares the buffer instead of copying it", () => {
+  if (fastBackend !== "wasm") return;
+  installWasmKernels();
+  const x = tf.tensor1d([1, 2, 3]);
+  const buffers = tf.memory().numDataBuffers;
+  const y = tf.clone(x);
+  assert.equal(y.dataId, x.dataId, "the same data");
+  assert.equal(tf.memory().numDataBuffers, buffers, "no new buffer");
+  x.dispose();
+  assert.deepEqual(Array.from(y.dataSync()), [1, 2, 3], "the clone outlives the original");
+  y.dispose();
+});
+
+test("a native training step leaves no tensor and no byte behind", () => {
+  trainFewSteps();
+  const [tensors, bytes] = [tf.memory().numTensors, tf.memory().numBytes];
+  trainFewSteps();
+  assert.equal(tf.memory().numTensors, tensors);
+  assert.equal(tf.memory().numBytes, bytes);
 });

@@ -20,6 +20,7 @@ interface NativeModule {
   info(): { available: boolean; error?: string; core?: string; config?: string; threads?: number };
   setThreads(n: number): void;
   gemm(heap: ArrayBuffer, params: Float64Array): void;
+  run(heap: ArrayBuffer, params: Float64Array): void;
 }
 
 /** The parts of tfjs-backend-wasm's backend object used here (tfjs-backend-wasm 4.22). */
@@ -33,6 +34,19 @@ interface WasmBackendInternals {
 export const NATIVE_MODULE_PATH = path.join(__dirname, "..", "..", "build", "native", "murphy_kernels.node");
 
 const GEMM = "MurphyNativeGemm";
+const FUSED = "MurphyNativeFused";
+
+/** Op numbers of native/kernels.c `run`. */
+const OP = { logprobs: 1, logprobsGrad: 2, causalSoftmax: 3, softmaxGrad: 4, rmsNorm: 5, rmsNormGrad: 6, adam: 7 } as const;
+
+/** A fused kernel's parameter: a number, or the heap offset (+ plus floats) of input i / output i. */
+type Param = number | { input: number; plus?: number } | { output: number; plus?: number };
+
+interface FusedAttrs {
+  op: number;
+  params: Param[];
+  outputs: { shape: number[]; dtype: "float32" }[];
+}
 
 let loaded: { module: NativeModule | null; why: string } | undefined;
 let registered = false;
@@ -95,6 +109,28 @@ export function setNativeKernelsEnabled(on: boolean): void {
   enabled = on;
 }
 
+function fusedKernel(inputs: tf.NamedTensorInfoMap, backendIn: unknown, attrs: FusedAttrs): tf.TensorInfo[] {
+  const backend = backendIn as WasmBackendInternals;
+  const module = load().module!;
+  const outs = attrs.outputs.map((o) => backend.makeOutput(o.shape, o.dtype));
+  const ins = Object.keys(inputs)
+    .sort((a, b) => Number(a.slice(1)) - Number(b.slice(1)))
+    .map((k) => inputs[k] as tf.TensorInfo);
+  const offset = (t: tf.TensorInfo) => backend.dataIdMap.get(t.dataId)!.memoryOffset / 4;
+  const values = attrs.params.map((p) => (typeof p === "number" ? p : ("input" in p ? offset(ins[p.input]) : offset(outs[p.output])) + (p.plus ?? 0)));
+  module.run(backend.wasm.HEAPU8.buffer as ArrayBuffer, Float64Array.from([attrs.op, ...values]));
+  return outs;
+}
+
+/** Run fused op `op` of native/kernels.c on `inputs`, making `outputs`; null when unavailable. */
+function fused(op: number, inputs: tf.Tensor[], params: Param[], outputs: number[][]): tf.Tensor[] | null {
+  if (!ready()) return null;
+  const named = Object.fromEntries(inputs.map((t, i) => [`i${i}`, t]));
+  const attrs: FusedAttrs = { op, params, outputs: outputs.map((shape) => ({ shape, dtype: "float32" })) };
+  const out = tf.engine().runKernel(FUSED, named, attrs as unknown as tf.NamedAttrMap);
+  return Array.isArray(out) ? out : [out];
+}
+
 function ready(): boolean {
   if (!enabled || tf.getBackend() !== "wasm" || !load().module) return false;
   if (!registered) {
@@ -103,6 +139,11 @@ function ready(): boolean {
       loaded = { module: null, why: "the wasm backend does not expose the tfjs-backend-wasm 4.22 internals" };
       return false;
     }
+    tf.registerKernel({
+      kernelName: FUSED,
+      backendName: "wasm",
+      kernelFunc: ({ inputs, backend: b, attrs }) => fusedKernel(inputs, b, attrs as unknown as FusedAttrs),
+    });
     tf.registerKernel({
       kernelName: GEMM,
       backendName: "wasm",
@@ -130,4 +171,74 @@ export function nativeMatMul<T extends tf.Tensor2D | tf.Tensor3D>(a: T, b: T, tr
     throw new Error(`nativeMatMul: shapes [${a.shape}]${transA ? "^T" : ""} and [${b.shape}]${transB ? "^T" : ""} do not match`);
   }
   return tf.engine().runKernel(GEMM, { a, b }, { transA, transB, alpha } as unknown as tf.NamedAttrMap) as T;
+}
+
+const input = (i: number) => ({ input: i });
+const output = (i: number) => ({ output: i });
+
+/**
+ * Row-wise log-softmax of `logits[N, V] / temperature`, read at `targets[N]` (int32), with the
+ * entropy of each row: `{logpEntropy[2, N]}` (row 0 log p of the target, row 1 the entropy: one
+ * tensor, because tf.customGrad takes a single output) and `lse[N]` (log-sum-exp of each scaled
+ * row, kept for the gradient). Null when the native path is not available.
+ */
+export function nativeTokenLogProbs(logits: tf.Tensor2D, targets: tf.Tensor1D, temperature: number): { logpEntropy: tf.Tensor2D; lse: tf.Tensor1D } | null {
+  const [N, V] = logits.shape;
+  const out = fused(OP.logprobs, [logits, targets], [input(0), input(1), N, V, 1 / temperature, output(0), { output: 0, plus: N }, output(1)], [[2, N], [N]]);
+  return out && { logpEntropy: out[0] as tf.Tensor2D, lse: out[1] as tf.Tensor1D };
+}
+
+/**
+ * Gradient of `nativeTokenLogProbs` with respect to the logits, `[N, V]`, given the upstream
+ * gradient `dLogpEntropy[2, N]` (of log p, then of the entropy). With `a = logits / temperature`
+ * and `p = softmax(a)`: `d logp / d a_j = 1[j = target] - p_j`,
+ * `d entropy / d a_j = -p_j (log p_j + entropy)`.
+ */
+export function nativeTokenLogProbsGrad(logits: tf.Tensor2D, targets: tf.Tensor1D, lse: tf.Tensor1D, logpEntropy: tf.Tensor2D, dLogpEntropy: tf.Tensor2D, temperature: number): tf.Tensor2D | null {
+  const [N, V] = logits.shape;
+  const params = [input(0), input(1), input(2), { input: 3, plus: N }, input(4), { input: 4, plus: N }, N, V, 1 / temperature, output(0)];
+  const out = fused(OP.logprobsGrad, [logits, targets, lse, logpEntropy, dLogpEntropy], params, [[N, V]]);
+  return out && (out[0] as tf.Tensor2D);
+}
+
+/** `softmax` over the last axis of `scores[G, T, T]` with a causal mask (column j > row i is 0). */
+export function nativeCausalSoftmax(scores: tf.Tensor3D): tf.Tensor3D | null {
+  const [G, T] = scores.shape;
+  const out = fused(OP.causalSoftmax, [scores], [input(0), G, T, output(0)], [scores.shape]);
+  return out && (out[0] as tf.Tensor3D);
+}
+
+/** Softmax backward: `p * (dp - rowsum(dp * p)) * scale` for `p, dp [G, T, T]`. */
+export function nativeSoftmaxGrad(p: tf.Tensor3D, dp: tf.Tensor3D, scale: number): tf.Tensor3D | null {
+  const [G, T, S] = p.shape;
+  const out = fused(OP.softmaxGrad, [p, dp], [input(0), input(1), G * T, S, scale, output(0)], [p.shape]);
+  return out && (out[0] as tf.Tensor3D);
+}
+
+/** RMSNorm forward `y = x * g * r`, `r = 1 / sqrt(mean(x^2) + eps)`: `{y[N, D], r[N]}`. */
+export function nativeRmsNorm(x: tf.Tensor2D, g: tf.Tensor1D, eps: number): { y: tf.Tensor2D; r: tf.Tensor1D } | null {
+  const [N, D] = x.shape;
+  const out = fused(OP.rmsNorm, [x, g], [input(0), input(1), N, D, eps, output(0), output(1)], [[N, D], [N]]);
+  return out && { y: out[0] as tf.Tensor2D, r: out[1] as tf.Tensor1D };
+}
+
+/** RMSNorm backward (formulas in ./ops rmsNorm): `{dx[N, D], dg[D]}`. */
+export function nativeRmsNormGrad(x: tf.Tensor2D, g: tf.Tensor1D, r: tf.Tensor1D, dy: tf.Tensor2D): { dx: tf.Tensor2D; dg: tf.Tensor1D } | null {
+  const [N, D] = x.shape;
+  const out = fused(OP.rmsNormGrad, [x, g, r, dy], [input(0), input(1), input(2), input(3), N, D, output(0), output(1)], [[N, D], [D]]);
+  return out && { dx: out[0] as tf.Tensor2D, dg: out[1] as tf.Tensor1D };
+}
+
+/** One AdamW update of a weight, as ../model/train.ts AdamW defines it: new `[weight, m, v]`. */
+export function nativeAdam(
+  weight: tf.Tensor,
+  m: tf.Tensor,
+  v: tf.Tensor,
+  grad: tf.Tensor,
+  h: { lr: number; beta1: number; beta2: number; correction1: number; correction2: number; epsilon: number; keep: number },
+): [tf.Tensor, tf.Tensor, tf.Tensor] | null {
+  const shape = weight.shape;
+  const params = [input(0), input(1), input(2), input(3), weight.size, h.lr, h.beta1, h.beta2, h.correction1, h.correction2, h.epsilon, h.keep, output(0), output(1), output(2)];
+  const out = fused(OP.adam, [weight, m, v, grad], params, [shape, shape, shape]);
+  return out && [out[0], out[1], out[2]];
 }

@@ -15,8 +15,8 @@
  * otherwise the explicit-transpose forms below.
  */
 import * as tf from "@tensorflow/tfjs";
-import { nativeMatMul, nativeMatMulAvailable } from "./native-kernels";
-import { SLICED_MATMUL_MIN_ROWS, SLICED_MATMUL_MIN_WORK, gatherRows, slicedBatchMatMul } from "./wasm-kernels";
+import { nativeCausalSoftmax, nativeMatMul, nativeMatMulAvailable, nativeRmsNorm, nativeRmsNormGrad, nativeSoftmaxGrad } from "./native-kernels";
+import { SLICED_MATMUL_MIN_ROWS, SLICED_MATMUL_MIN_WORK, gatherRows, installWasmKernels, slicedBatchMatMul } from "./wasm-kernels";
 
 /** Additive causal mask value: large enough that exp() underflows to exactly 0 in float32. */
 const MASKED = -1e9;
@@ -65,6 +65,7 @@ function productTransposedB(a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor2D {
  * Gradients: `dx = dy @ w^T` and `dw = x^T @ dy`, both as explicit transposes + plain matMuls.
  */
 export function dense(x: tf.Tensor2D, w: tf.Tensor2D): tf.Tensor2D {
+  installWasmKernels();
   const op = tf.customGrad((...args: CustomArgs) => {
     const [xs, ws, save] = args as [tf.Tensor2D, tf.Tensor2D, tf.GradSaveFunc];
     save([xs, ws]);
@@ -113,6 +114,19 @@ export function embedding(ids: tf.Tensor1D, table: tf.Tensor2D): tf.Tensor2D {
 export function rmsNorm(x: tf.Tensor2D, g: tf.Tensor1D, eps = 1e-5): tf.Tensor2D {
   const op = tf.customGrad((...args: CustomArgs) => {
     const [xIn, gIn, save] = args as [tf.Tensor2D, tf.Tensor1D, tf.GradSaveFunc];
+    // Native: one pass forward, one backward (./native-kernels); same formulas.
+    const native = nativeRmsNorm(xIn, gIn, eps);
+    if (native) {
+      save([xIn, gIn, native.r]);
+      return {
+        value: native.y,
+        gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+          const [xs, gs, rs] = saved as [tf.Tensor2D, tf.Tensor1D, tf.Tensor1D];
+          const { dx, dg } = nativeRmsNormGrad(xs, gs, rs, dy as tf.Tensor2D)!;
+          return [dx, dg];
+        },
+      };
+    }
     const r = tf.rsqrt(tf.add(tf.mean(tf.square(xIn), -1, true), eps)); // [N, 1]
     const normed = tf.mul(xIn, r);
     save([xIn, gIn, r, normed]);
@@ -193,9 +207,8 @@ export function causalAttention(q: tf.Tensor3D, k: tf.Tensor3D, v: tf.Tensor3D):
   const scale = 1 / Math.sqrt(headDim);
   const op = tf.customGrad((...args: CustomArgs) => {
     const [qs, ks, vs, save] = args as [tf.Tensor3D, tf.Tensor3D, tf.Tensor3D, tf.GradSaveFunc];
-    const mask = causalMask(length);
-    const scores = tf.add(rawBatchMatMul(qs, ks, false, true, scale), mask);
-    const probs = tf.softmax(scores) as tf.Tensor3D;
+    const scaled = rawBatchMatMul(qs, ks, false, true, scale);
+    const probs = nativeCausalSoftmax(scaled) ?? (tf.softmax(tf.add(scaled, causalMask(length))) as tf.Tensor3D);
     save([qs, ks, vs, probs]);
     return {
       value: rawBatchMatMul(probs, vs),
@@ -205,7 +218,7 @@ export function causalAttention(q: tf.Tensor3D, k: tf.Tensor3D, v: tf.Tensor3D):
         const native = nativeMatMulAvailable();
         const dV = native ? rawBatchMatMul(p, dOut, true, false) : t3(rawBatchMatMul(dOut, p, true, false));
         const dP = rawBatchMatMul(dOut, vSaved, false, true);
-        const dS = tf.mul(tf.mul(p, tf.sub(dP, tf.sum(tf.mul(dP, p), -1, true))), scale) as tf.Tensor3D;
+        const dS = nativeSoftmaxGrad(p, dP, scale) ?? (tf.mul(tf.mul(p, tf.sub(dP, tf.sum(tf.mul(dP, p), -1, true))), scale) as tf.Tensor3D);
         const dQ = rawBatchMatMul(dS, kSaved);
         const dK = native ? rawBatchMatMul(dS, qSaved, true, false) : t3(rawBatchMatMul(qSaved, dS, true, false));
         return [dQ, dK, dV];

@@ -7,6 +7,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { GPT } from "./gpt";
+import { nativeAdam } from "./native-kernels";
 import { oneHotFloat } from "./ops";
 
 /** A tensor with a name, as tf.Optimizer.getWeights returns them (not re-exported by tfjs). */
@@ -104,12 +105,24 @@ export class AdamW extends tf.Optimizer {
         this.moments.set(name, state);
       }
       const { m, v } = state;
+      const keep = this.weightDecay > 0 && variable.rank >= 2 ? 1 - lr * this.weightDecay : 1;
+      // One fused pass per weight on wasm with the native kernels (./native-kernels); the same
+      // formulas as the tf ops below, which every other backend uses.
+      const fused = tf.tidy(() => {
+        const out = nativeAdam(variable, m, v, grad, { lr, beta1: this.beta1, beta2: this.beta2, correction1, correction2, epsilon: this.epsilon, keep });
+        if (!out) return false;
+        variable.assign(out[0]);
+        m.assign(out[1]);
+        v.assign(out[2]);
+        return true;
+      });
+      if (fused) continue;
       tf.tidy(() => {
         const mNew = tf.add(tf.mul(m, this.beta1), tf.mul(grad, 1 - this.beta1));
         const vNew = tf.add(tf.mul(v, this.beta2), tf.mul(tf.square(grad), 1 - this.beta2));
         m.assign(mNew);
         v.assign(vNew);
-        const decayed = this.weightDecay > 0 && variable.rank >= 2 ? tf.mul(variable, 1 - lr * this.weightDecay) : variable;
+        const decayed = keep !== 1 ? tf.mul(variable, keep) : variable;
         const mHat = tf.div(mNew, correction1);
         const vHat = tf.div(vNew, correction2);
         variable.assign(tf.sub(decayed, tf.mul(tf.div(mHat, tf.add(tf.sqrt(vHat), this.epsilon)), lr)));
