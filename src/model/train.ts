@@ -7,6 +7,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { GPT } from "./gpt";
+import { fusedTokenLogProbs } from "./logprob-op";
 import { nativeAdam } from "./native-kernels";
 import { oneHotFloat } from "./ops";
 
@@ -25,8 +26,11 @@ export function sftLoss(model: GPT, ids: tf.Tensor2D, targets: tf.Tensor2D, loss
   if (targets.dtype !== "int32") throw new Error(`sftLoss: targets must be int32 (got ${targets.dtype})`);
   const V = model.config.vocabSize;
   return tf.tidy(() => {
-    const logp = tf.logSoftmax(tf.reshape(model.logits(ids), [-1, V]));
-    const picked = tf.sum(tf.mul(logp, oneHotFloat(tf.reshape(targets, [-1]) as tf.Tensor1D, V)), -1);
+    const logits = tf.reshape(model.logits(ids), [-1, V]) as tf.Tensor2D;
+    const flatTargets = tf.reshape(targets, [-1]) as tf.Tensor1D;
+    // One fused pass on wasm with the native kernels (./logprob-op); tf's log-softmax elsewhere.
+    const picked =
+      fusedTokenLogProbs(logits, flatTargets, 1)?.logp ?? tf.sum(tf.mul(tf.logSoftmax(logits), oneHotFloat(flatTargets, V)), -1);
     const mask = tf.cast(tf.reshape(lossMask, [-1]), "float32");
     // max(count, 1) keeps an all-zero mask at 0 instead of 0/0; with 0/1 masks it is exact.
     return tf.div(tf.sum(tf.mul(tf.neg(picked), mask)), tf.maximum(tf.sum(mask), 1)) as tf.Scalar;
