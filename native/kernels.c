@@ -162,6 +162,22 @@ static napi_value gemm(napi_env env, napi_callback_info cb) {
 
 /* ---- fused row-wise kernels; every offset is in 4-byte units into the heap ---- */
 
+/*
+ * exp(x) without a library call, so loops over rows vectorise: x = n ln2 + r with n an integer
+ * and |r| <= ln2 / 2, exp(r) by its Taylor series to degree 7 (relative error < 1e-8 there, below
+ * float32 rounding), times 2^n built in the exponent bits. Inputs below -87 give 2^-126 * e^r
+ * (~1e-38) instead of 0: these kernels only exponentiate x - max(x) <= 0, where that is a
+ * contribution of 1e-38 next to at least 1.
+ */
+static inline float fexp(float x) {
+  x = x < -87.f ? -87.f : (x > 88.f ? 88.f : x);
+  float n = floorf(x * 1.44269504f + 0.5f);
+  float r = x - n * 0.693145752f - n * 1.42860677e-6f; /* ln2 split in two for an exact n ln2 */
+  float p = 1.f + r * (1.f + r * (0.5f + r * (1.f / 6 + r * (1.f / 24 + r * (1.f / 120 + r * (1.f / 720 + r * (1.f / 5040)))))));
+  union { int32_t i; float f; } scale = {.i = ((int32_t)n + 127) << 23};
+  return p * scale.f;
+}
+
 enum {
   OP_LOGPROBS = 1,          /* z[N,V], t[N] int32, invT -> logp[N], entropy[N] (may be adjacent), lse[N] */
   OP_LOGPROBS_GRAD = 2,     /* z, t, lse, entropy, dlogp[N], dent[N], invT -> dz[N,V] */
@@ -184,7 +200,7 @@ static void logprobs(float *h, const double *p) {
     for (int j = 0; j < V; j++) mx = fmaxf(mx, row[j] * invT);
     float sum = 0.f, dot = 0.f;
     for (int j = 0; j < V; j++) {
-      float a = row[j] * invT, e = expf(a - mx);
+      float a = row[j] * invT, e = fexp(a - mx);
       sum += e;
       dot += e * a;
     }
@@ -208,7 +224,7 @@ static void logprobs_grad(float *h, const double *p) {
     float *out = dz + (size_t)i * V;
     float g = dlogp[i], ge = dent[i], H = ent[i], L = lse[i];
     for (int j = 0; j < V; j++) {
-      float lp = row[j] * invT - L, pj = expf(lp);
+      float lp = row[j] * invT - L, pj = fexp(lp);
       /* d logp_t / d a_j = 1[j=t] - p_j;  d H / d a_j = -p_j (log p_j + H) */
       out[j] = invT * (-g * pj - ge * pj * (lp + H));
     }
@@ -226,7 +242,7 @@ static void causal_softmax(float *h, const double *p) {
       float *o = out + ((size_t)g * T + i) * T;
       float mx = -INFINITY, sum = 0.f;
       for (int j = 0; j <= i; j++) mx = fmaxf(mx, row[j]);
-      for (int j = 0; j <= i; j++) sum += (o[j] = expf(row[j] - mx));
+      for (int j = 0; j <= i; j++) sum += (o[j] = fexp(row[j] - mx));
       float inv = 1.f / sum;
       for (int j = 0; j <= i; j++) o[j] *= inv;
       for (int j = i + 1; j < T; j++) o[j] = 0.f;
