@@ -252,7 +252,7 @@ async function main(): Promise<void> {
           console.log(`refusing to compare: ${refused}`);
           break;
         }
-        const m = await sideBySide(workload, servers, threads === 1 ? args.reps : Math.max(3, Math.ceil(args.reps / 2)), `${name} ${threads}T`);
+        const m = await sideBySide(workload, servers, threads === 1 ? args.reps : 3, `${name} ${threads}T`);
         console.log(`${name}, ${threads} thread(s): kit ${m.kit_ms} ms/step, torch ${JSON.stringify(m.torch)} -> ratio ${m.ratio} (cpu ${m.ratio_cpu})`);
         const key = threads === 1 ? suffix : `${suffix}_2threads`;
         result[`ratio_vs_torch${key}`] = m.ratio;

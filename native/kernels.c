@@ -160,7 +160,11 @@ static napi_value gemm(napi_env env, napi_callback_info cb) {
   return NULL;
 }
 
-/* ---- fused row-wise kernels; every offset is in 4-byte units into the heap ---- */
+/*
+ * ---- fused row-wise kernels; every offset is in 4-byte units into the heap ----
+ * Unlike gemm these trust their caller: src/model/native-kernels.ts passes only the offsets and
+ * shapes of live tensors it has just allocated or been given by tfjs.
+ */
 
 /*
  * exp(x) without a library call, so loops over rows vectorise: x = n ln2 + r with n an integer

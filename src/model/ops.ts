@@ -9,10 +9,11 @@
  * needs instead of re-deriving it op by op. The maths is unchanged, so every op is tested against
  * tf's own gradient of the straightforward formula on the cpu backend (test/model-ops.test.ts).
  *
- * Only standard tf ops are used, plus the custom kernels of ./native-kernels (OpenBLAS) and
- * ./wasm-kernels when the backend is wasm, so the same code runs on tfjs-node (`tensorflow`) and
- * cpu. Every product goes through `product`, which takes the native path when it exists and
- * otherwise the explicit-transpose forms below.
+ * Only standard tf ops are used, plus the custom kernels of ./native-kernels (OpenBLAS products
+ * with transposes as flags, fused RMSNorm and attention softmax) and ./wasm-kernels when the
+ * backend is wasm, so the same code runs on tfjs-node (`tensorflow`) and cpu. Each op takes the
+ * native kernel when it exists (the `native...` calls return null otherwise) and else the
+ * tf-only form next to it, which is what every other backend runs.
  */
 import * as tf from "@tensorflow/tfjs";
 import { nativeCausalSoftmax, nativeMatMul, nativeMatMulAvailable, nativeRmsNorm, nativeRmsNormGrad, nativeSoftmaxGrad } from "./native-kernels";
