@@ -8,7 +8,10 @@
  * (bench/torch_gpt_step.py, a long-lived process driven over stdin) ALTERNATE, repetition by
  * repetition, so both see the same machine load; medians are reported. Both use one thread:
  * torch.set_num_threads(1) with OPENBLAS_NUM_THREADS=1 / OMP_NUM_THREADS=1, and the kit's wasm
- * backend with OpenBLAS on one thread. Then the same with two threads each.
+ * backend with OpenBLAS on one thread. With --two-threads, then the same with two threads each
+ * (kit: OpenBLAS on two threads; torch: two threads); off by default, because on a machine whose
+ * cores are busy with other jobs two spinning threads per process make both sides many times
+ * slower and the comparison says nothing.
  *
  * PyTorch's BLAS: Debian's python3-torch alone links the reference (netlib) BLAS, several times
  * slower than what a researcher's PyTorch uses. The bench reports which BLAS torch loaded (from
@@ -20,7 +23,7 @@
  * against the faster of the two.
  *
  *   node --no-node-snapshot --import tsx bench/train.ts [--reps 7] [--workload both|reference|kit]
- *        [--no-two-threads] [--naive]
+ *        [--two-threads] [--naive]
  *
  * `--naive` adds a straightforward tfjs implementation of the reference step (tf.matMul with
  * transpose flags and tf's own gradients) to show what src/model/ops.ts buys.
@@ -44,7 +47,7 @@ interface Args {
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { reps: 7, workloads: ["reference", "kit"], twoThreads: true, naive: false };
+  const args: Args = { reps: 7, workloads: ["reference", "kit"], twoThreads: false, naive: false };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
     if (flag === "--reps") args.reps = Number(argv[++i]);
@@ -52,9 +55,9 @@ function parseArgs(argv: string[]): Args {
       const w = argv[++i];
       if (w !== "both" && w !== "reference" && w !== "kit") throw new Error(`bench/train.ts: --workload must be both, reference or kit (got ${w})`);
       args.workloads = w === "both" ? ["reference", "kit"] : [w];
-    } else if (flag === "--no-two-threads") args.twoThreads = false;
+    } else if (flag === "--two-threads") args.twoThreads = true;
     else if (flag === "--naive") args.naive = true;
-    else throw new Error(`bench/train.ts: unknown argument "${flag}" (expected --reps N, --workload both|reference|kit, --no-two-threads, --naive)`);
+    else throw new Error(`bench/train.ts: unknown argument "${flag}" (expected --reps N, --workload both|reference|kit, --two-threads, --naive)`);
   }
   if (!Number.isInteger(args.reps) || args.reps < 1) throw new Error(`bench/train.ts: --reps must be a positive integer (got ${args.reps})`);
   return args;
