@@ -83,30 +83,20 @@ export async function runCell(spec: ExperimentSpec, cell: Cell, paths: CellPaths
     }
     const t0 = Date.now();
     const { turns, samples } = spec.eval;
-    const total = evalTasks.length * samples * turns;
-    const progress = new Progress("eval", total, { unit: "attempt", write: log });
-    const evaluation = await evaluateIterK(
-      policy,
-      evalTasks,
-      pool,
-      // The eval seed is the cell's seed: methods at the same seed see the same sampling streams.
-      { turns, samples, temperature: spec.eval.temperature, maxNewTokens: spec.eval.maxNewTokens, topK: undefined, topP: undefined, seed: cell.seed },
-      attemptProgress(progress, evalTasks.length * samples),
-    );
-    // The same evaluation at the training temperature: its per-attempt records are not kept
-    // (the summaries hold its Iter-k), which keeps the committed results small.
-    let atTrainingTemperature: number[] | undefined;
-    if (spec.eval.trainingTemperature !== null) {
-      const again = new Progress(`eval T=${spec.eval.trainingTemperature}`, total, { unit: "attempt", write: log });
-      const second = await evaluateIterK(
+    // Iter-k at a temperature. The eval seed is the cell's seed: methods at the same seed see the
+    // same sampling streams.
+    const evaluateAt = (temperature: number, label: string) =>
+      evaluateIterK(
         policy,
         evalTasks,
         pool,
-        { turns, samples, temperature: spec.eval.trainingTemperature, maxNewTokens: spec.eval.maxNewTokens, topK: undefined, topP: undefined, seed: cell.seed },
-        attemptProgress(again, evalTasks.length * samples),
+        { turns, samples, temperature, maxNewTokens: spec.eval.maxNewTokens, topK: undefined, topP: undefined, seed: cell.seed },
+        attemptProgress(new Progress(label, evalTasks.length * samples * turns, { unit: "attempt", write: log }), evalTasks.length * samples),
       );
-      atTrainingTemperature = second.iterPass1;
-    }
+    const evaluation = await evaluateAt(spec.eval.temperature, "eval");
+    // The same evaluation at the training temperature: its per-attempt records are not kept
+    // (the summaries hold its Iter-k), which keeps the committed results small.
+    const atTrainingTemperature = spec.eval.trainingTemperature === null ? undefined : (await evaluateAt(spec.eval.trainingTemperature, `eval T=${spec.eval.trainingTemperature}`)).iterPass1;
     dispose();
     const evalSeconds = (Date.now() - t0) / 1000;
     writeJsonl(path.join(paths.resultDir, "metrics.jsonl"), metrics);
