@@ -12,24 +12,18 @@ import { parseArgs } from "node:util";
 import { Rng } from "../util/rng";
 import { buildTask } from "./build";
 import { type PoolEntry, buildPool } from "./pool";
-import { type SuiteSizes, assignSplits } from "./split";
+import { type Suite, type SuiteSizes, assignSplits } from "./split";
 import type { Split, Task } from "./types";
 import { writeSuite } from "./write";
 
 export type { SuiteSizes } from "./split";
 export { writeSuite } from "./write";
+export type { Suite } from "./split";
 
 export const DEFAULT_SEED = 1;
 export const DEFAULT_SIZES: SuiteSizes = { train: 20000, validation: 500, test: 500 };
 export const SPLITS: readonly Split[] = ["train", "validation", "test"];
 
-export interface Suite {
-  seed: number;
-  sizes: SuiteSizes;
-  train: Task[];
-  validation: Task[];
-  test: Task[];
-}
 
 function checkSizes(sizes: SuiteSizes): void {
   for (const split of SPLITS) {

@@ -1,6 +1,6 @@
 /** data/tasks/README.md, written with the suite so its numbers always match the files. */
 import { FAMILY_INFO } from "./families";
-import type { Suite } from "./generate";
+import type { Suite } from "./split";
 import type { Manifest } from "./manifest";
 import { FAMILIES } from "./ops";
 import { LEVEL1_FAMILY_CAP } from "./pool";

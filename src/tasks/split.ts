@@ -7,6 +7,7 @@
  * the held-out positions are spread evenly over that order (systematic sampling): every stratum
  * gives the held-out splits its share, to within one task.
  */
+import type { Task } from "./types";
 import type { Rng } from "../util/rng";
 import type { Split } from "./types";
 
@@ -43,4 +44,13 @@ export function assignSplits<T>(
     else (takes(held++, heldOut, sizes.test) ? out.test : out.validation).push(item);
   });
   return out;
+}
+
+/** A generated task suite: its seed, sizes and the tasks of each split. */
+export interface Suite {
+  seed: number;
+  sizes: SuiteSizes;
+  train: Task[];
+  validation: Task[];
+  test: Task[];
 }

@@ -6,7 +6,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { writeFileAtomic } from "../util/files";
-import type { Suite } from "./generate";
+import type { Suite } from "./split";
 import { PROBE_SET_VERSION } from "./inputs";
 import { MANIFEST_FILE, type Manifest, type ManifestFile, sha256, splitCounts } from "./manifest";
 import { suiteReadme } from "./readme";

@@ -15,7 +15,7 @@
 import { parseArgs } from "node:util";
 import { Rng } from "../../util/rng";
 import { compileReference, copyInput, isTestableValue, render, renderResult } from "../behaviour";
-import type { Suite } from "../generate";
+import type { Suite } from "../split";
 import { runSpec } from "../ops";
 import { type SuiteSizes, assignSplits } from "../split";
 import type { Split, Task, TestCase, Value } from "../types";

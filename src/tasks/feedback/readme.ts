@@ -1,10 +1,10 @@
 /** data/tasks/feedback/README.md, written with the suite so its numbers always match the files. */
 import { compileReference, copyInput, render } from "../behaviour";
-import type { Suite } from "../generate";
+import type { Suite } from "../split";
 import type { Split, Task } from "../types";
 import { FEEDBACK_FAMILY_NAMES } from "./families";
 import { FEEDBACK_HIDDEN_TESTS, FEEDBACK_VISIBLE_TESTS, MAX_SHOWN_CHARS } from "./tests";
-import type { FeedbackManifest } from "./write";
+import type { FeedbackManifest } from "./manifest";
 
 const SPLITS: Split[] = ["train", "validation", "test"];
 

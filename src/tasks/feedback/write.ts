@@ -6,34 +6,17 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { writeFileAtomic } from "../../util/files";
-import type { Suite } from "../generate";
+import type { Suite } from "../split";
 import { PROBE_SET_VERSION } from "../inputs";
 import { MANIFEST_FILE, type ManifestFile, sha256 } from "../manifest";
 import type { SuiteSizes } from "../split";
 import type { Split, Task } from "../types";
 import { SPLIT_FILE_PATTERN, jsonlText, suiteFiles } from "../write";
-import { FEEDBACK_FAMILIES, FEEDBACK_FAMILY_NAMES, type FeedbackFamily, chanceLevel } from "./families";
+import { FEEDBACK_FAMILIES, FEEDBACK_FAMILY_NAMES, chanceLevel } from "./families";
+import type { FeedbackManifest, FeedbackSplitCounts } from "./manifest";
 import { feedbackReadme } from "./readme";
 
-export interface FeedbackSplitCounts {
-  tasks: number;
-  byFamily: Record<string, number>;
-  byDifficulty: Record<"1" | "2" | "3", number>;
-  bySignature: Record<string, number>;
-}
-
-export interface FeedbackManifest {
-  format: "murphy-feedback-tasks";
-  version: 1;
-  seed: number;
-  sizes: SuiteSizes;
-  probeSetVersion: number;
-  regenerate: string;
-  /** Each family: what it withholds, how feedback reveals it, its options and chance level. */
-  families: (Pick<FeedbackFamily, "name" | "kind" | "withheld" | "revealedBy" | "options"> & { chance: number })[];
-  counts: Record<Split, FeedbackSplitCounts>;
-  files: ManifestFile[];
-}
+export type { FeedbackManifest, FeedbackSplitCounts } from "./manifest";
 
 export function feedbackSplitCounts(tasks: readonly Task[]): FeedbackSplitCounts {
   const byFamily: Record<string, number> = Object.fromEntries(FEEDBACK_FAMILY_NAMES.map((f) => [f, 0]));
