@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import type { CellResult } from "../src/experiments/cell-result";
 import { parseSpec } from "../src/experiments/spec";
-import { cellRows, comparisonRows, comparisonSummaries, methodRows, methodSummaries, orderCells, sampledTokensMismatches, toCsv, type MethodSummary } from "../src/experiments/summary";
+import { cellRows, comparisonRows, comparisonSummaries, computeComparisonRows, computeComparisons, methodRows, methodSummaries, orderCells, sampledTokensMismatches, toCsv, type MethodSummary } from "../src/experiments/summary";
 
 const spec = parseSpec(
   {
@@ -121,14 +121,45 @@ test("sampled, trained and forwarded tokens per method: per step and per run, in
   assert.equal(methods.base.forwarded_grad_tokens_per_step, 0);
 });
 
-test("sampled-token mismatches: trained pairs more than 5% apart (relative to the smaller), base left out", () => {
-  const summary = (method: string, perStep: number, steps = 4) => ({ method, steps, tokensSampledPerStep: perStep }) as MethodSummary;
+test("sampled-token mismatches: trained pairs more than 5% apart per run (relative to the smaller), base left out", () => {
+  const summary = (method: string, perRun: number, steps = 4) => ({ method, steps, tokensSampled: perRun, tokensSampledPerStep: steps ? perRun / steps : 0 }) as MethodSummary;
   const found = sampledTokensMismatches([summary("base", 0, 0), summary("grpo", 1000), summary("mars", 1050), summary("mers", 1051), summary("s3", 2000)]);
   // grpo-mars: 50/1000 = 5% exactly, allowed; grpo-mers 5.1%; s3 against everyone.
   assert.deepEqual(found.map((m) => [m.a, m.b, Number(m.relative.toFixed(6))]), [
     ["grpo", "mers", 0.051], ["grpo", "s3", 1], ["mars", "s3", Number((950 / 1050).toFixed(6))], ["mers", "s3", Number((949 / 1051).toFixed(6))],
   ]);
-  assert.deepEqual(sampledTokensMismatches(methodSummaries(spec, cells)).map((m) => [m.a, m.b]), [["grpo", "mars"]], "1200 vs 1000 sampled over 4 steps: 20%");
+  assert.deepEqual(sampledTokensMismatches(methodSummaries(spec, cells)).map((m) => [m.a, m.b, m.aPerRun, m.bPerRun, m.aSteps]), [["grpo", "mars", 1000, 1200, 4]], "1200 vs 1000 sampled per run: 20%");
+  // Matched per run with more, cheaper steps (turns.json's S = 3): 250 x 4 = 1000 = 200 x 5.
+  assert.deepEqual(sampledTokensMismatches([summary("grpo", 1000, 4), summary("longer", 1000, 5)]), []);
+  assert.equal(sampledTokensMismatches([summary("grpo", 1000, 4), summary("longer", 1000 * 1.06, 5)]).length, 1);
+});
+
+test("cost per run of each comparison: paired differences and ratios with t-intervals, by hand", () => {
+  // mars - grpo per seed: sampled 1200 - 1000 = 200 and ratio 1.2 at every seed; trained 600 - 1000 = -400, ratio 0.6.
+  const withSeconds = cells.map((c) => (c.method === "grpo" ? { ...c, trainSeconds: [100, 110, 120][c.seed] } : c.method === "mars" ? { ...c, trainSeconds: [50, 66, 60][c.seed] } : c));
+  const compute = computeComparisons(spec, withSeconds);
+  assert.deepEqual(compute.map((c) => c.quantity), ["tokens_sampled", "tokens_trained", "tokens_forwarded_grad", "train_seconds", "wall_seconds"]);
+  const by = Object.fromEntries(compute.map((c) => [c.quantity, c]));
+  assert.deepEqual(by.tokens_sampled.seeds, [0, 1, 2]);
+  close(by.tokens_sampled.difference.mean, 200, "sampled difference");
+  close(by.tokens_sampled.ratio.mean, 1.2, "sampled ratio");
+  assert.equal(by.tokens_sampled.ratio.halfWidth, 0, "the same ratio at every seed");
+  close(by.tokens_trained.ratio.mean, 0.6, "trained ratio");
+  close(by.tokens_forwarded_grad.difference.mean, 3 * -400, "forwarded difference");
+  // train seconds: ratios 0.5, 0.6, 0.5 -> mean 0.5333.., s = sqrt(((-1/30)^2 * 2 + (2/30)^2) / 2) = 0.057735
+  close(by.train_seconds.ratio.mean, 1.6 / 3, "seconds ratio", 1e-12);
+  close(by.train_seconds.ratio.halfWidth, (T2 * 0.05773502691896258) / Math.sqrt(3), "seconds ratio half", 1e-9);
+  // differences -50, -44, -60 -> mean -51.333..
+  close(by.train_seconds.difference.mean, -154 / 3, "seconds difference", 1e-9);
+  close(by.wall_seconds.ratio.mean, 1, "wall seconds (60 s everywhere)");
+  const rows = computeComparisonRows(compute);
+  assert.deepEqual(Object.keys(rows[0]).slice(0, 7), ["method", "baseline", "quantity", "n_seeds", "seeds", "difference_mean", "difference_ci_low"]);
+  assert.equal(rows[1].ratio_mean, by.tokens_trained.ratio.mean);
+  // A baseline of 0 gives no ratio rather than Infinity.
+  const zero = computeComparisons(spec, cells.map((c) => (c.method === "grpo" ? { ...c, tokensTrained: 0 } : c)));
+  assert.ok(Number.isNaN(zero.find((c) => c.quantity === "tokens_trained")!.ratio.mean));
+  // No common seed, no rows.
+  assert.deepEqual(computeComparisons(spec, cells.filter((c) => c.method !== "grpo")), []);
 });
 
 test("Iter-k at the training temperature: its own intervals and paired gains, only where every cell has it", () => {

@@ -99,8 +99,9 @@ test("tables: intervals as text, per-method means as numbers, fixed-width text",
   assert.equal(means.base.iter1_gain_over_base, undefined);
   const text = textTable(methodsTable(results)).split("\n");
   assert.match(text[0], /^method\s+seeds\s+Iter-1 pass@1\s+Iter-2 pass@1\s+gain over base, Iter-2/);
-  // Tokens per step: 400 sampled, 200 trained, 600 forwarded with gradient (3 x trained here).
-  assert.match(text[4], /^mars\s+2\s+0\.250 \[-0\.385, 0\.885\]\s+0\.500 \[-0\.771, 1\.771\]\s+0\.300 \[0\.300, 0\.300\]\s+400\s+200\s+600\s+2$/);
+  // Tokens per step: 400 sampled, 200 trained, 600 forwarded with gradient (3 x trained here); 2 wall minutes; 2 steps.
+  assert.match(text[0], /\s+wall min\s+steps$/);
+  assert.match(text[4], /^mars\s+2\s+0\.250 \[-0\.385, 0\.885\]\s+0\.500 \[-0\.771, 1\.771\]\s+0\.300 \[0\.300, 0\.300\]\s+400\s+200\s+600\s+2\s+2$/);
   assert.equal(means.mars.forwarded_grad_tokens_per_step, 600);
 });
 
@@ -156,12 +157,14 @@ test("writeReport: one self-contained page with tables, figures and links", () =
   assert.match(html, /<a href="..\/notebooks\/06.html">Notebook 06 &lt;executed&gt;<\/a>/);
   assert.match(html, /Kit and paper: gains over the base model/);
   assert.match(html, /<td[^>]*>mars - grpo<\/td>/);
+  assert.match(html, /<h2>Cost per run \(paired by seed\)<\/h2>/);
+  assert.match(html, /<td[^>]*>mars \/ grpo<\/td>/);
   assert.deepEqual(report.warnings, []);
   // mars3 samples 600 tokens per step, grpo and mars 400: two pairs are not compute-matched.
   assert.equal(report.computeWarnings.length, 2);
-  assert.match(report.computeWarnings[0], /^Not compute-matched: mars3 samples 600 completion tokens per step and grpo 400 \(50\.0% more, above the 5% tolerance\)/);
-  assert.match(report.computeWarnings[1], /^Not compute-matched: mars3 samples 600 completion tokens per step and mars 400 /);
-  assert.match(html, /<div class="warnings"><strong>Warnings<\/strong><ul><li>Not compute-matched: mars3 samples 600/);
+  assert.match(report.computeWarnings[0], /^Not compute-matched: mars3 samples \d+ completion tokens per run \(600 per step over \d+ steps\) and grpo \d+ \(400 per step over \d+ steps\) \(50\.0% more, above the 5% tolerance\)/);
+  assert.match(report.computeWarnings[1], /^Not compute-matched: mars3 samples \d+ completion tokens per run \(600 per step over \d+ steps\) and mars \d+ \(400 per step /);
+  assert.match(html, /<div class="warnings"><strong>Warnings<\/strong><ul><li>Not compute-matched: mars3 samples \d+ completion tokens per run \(600 per step/);
   close(report.means.mars.iter2_pass1, 0.5, "means");
 });
 
@@ -176,8 +179,9 @@ test("murphy report --json: the table on stdout, per-method means as the last li
   close(last.comparisons["mars - grpo"].iter2_pass1, 0.2, "mars - grpo Iter-2"); // (0.1 + 0.3) / 2
   assert.match(r.stdout, /^mars3\s+2\s+0\.300 \[0\.300, 0\.300\]/m);
   // The compute-matching warnings are printed lines of the output, right under the table.
-  assert.match(r.stdout, /^mars3 .*\nwarning: Not compute-matched: mars3 samples 600 completion tokens per step and grpo 400 .*\nwarning: Not compute-matched: mars3 samples 600 completion tokens per step and mars 400 /m);
+  assert.match(r.stdout, /^mars3 .*\nwarning: Not compute-matched: mars3 samples \d+ completion tokens per run \(600 per step over \d+ steps\) and grpo \d+ \(400 per step .*\nwarning: Not compute-matched: mars3 samples \d+ completion tokens per run \(600 per step over \d+ steps\) and mars \d+ \(400 per step /m);
   assert.equal(last.compute_warnings.length, 2);
+  assert.match(r.stdout, /\ncost per run, paired by seed \(method \/ baseline\):\ncomparison +seeds +tokens sampled +tokens trained/);
   // mars - grpo at Iter-2: 0.1, 0.3 -> mean 0.2, half 12.7062 * 0.1 = 1.27062 -> [-107.1, +147.1] points
   assert.equal(last.headline, "mars vs grpo, Iter-2 pass@1 on 10 test tasks: 0.500 vs 0.300, difference +20.0 points (95% CI [-107.1, +147.1], paired over 2 seeds).");
   assert.ok(fs.existsSync(path.join(out, "index.html")));

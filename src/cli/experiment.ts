@@ -5,7 +5,7 @@
  * once; finished cells are skipped, and cells equal to a finished cell of another experiment are
  * copied from it (--no-reuse: run them).
  * Writes data/results/<name>/ (cells/, summary.csv, summary-methods.csv, comparisons.csv,
- * experiment.json) and prints the per-method table. With --json the last stdout line is one JSON
+ * comparisons-compute.csv, experiment.json) and prints the per-method table. With --json the last stdout line is one JSON
  * object with the per-method means.
  *
  * `--cell <id>` runs one cell in this process (what the children do).

@@ -8,7 +8,7 @@ import * as path from "node:path";
 import { parse, printJsonLast, UsageError } from "./args";
 import { ROOT } from "../paths";
 import { writeReport } from "../report/report";
-import { comparisonSentence, comparisonsTable, methodsTable, textTable } from "../report/tables";
+import { comparisonSentence, comparisonsTable, computeTable, methodsTable, textTable } from "../report/tables";
 
 export async function main(argv: string[]): Promise<void> {
   const { values, positionals } = parse("report", argv, {
@@ -27,6 +27,8 @@ export async function main(argv: string[]): Promise<void> {
   for (const warning of report.computeWarnings) out.write(`warning: ${warning}\n`);
   const comparisons = comparisonsTable(results);
   if (comparisons.numRows() > 0) out.write(`\npaired by seed (method - baseline):\n${textTable(comparisons)}\n`);
+  const compute = computeTable(results);
+  if (compute.numRows() > 0) out.write(`\ncost per run, paired by seed (method / baseline):\n${textTable(compute)}\n`);
   const sentence = comparisonSentence(results);
   if (sentence) out.write(`\n${sentence}\n`);
   for (const warning of report.warnings) process.stderr.write(`warning: ${warning}\n`);

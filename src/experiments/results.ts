@@ -18,12 +18,16 @@ import { type CellInputs, type CellResult, cellPaths, readCellResult, staleReaso
 import { type ExperimentSpec, cellConfigHash, cellsOf, checkpointHash, resolveConfig, specSuite, tasksHash } from "./spec";
 import {
   type ComparisonSummary,
+  type ComputeComparison,
   type MethodSummary,
   type Row,
   COMPARISON_COLUMNS,
+  COMPUTE_COMPARISON_COLUMNS,
   cellRows,
   comparisonRows,
   comparisonSummaries,
+  computeComparisonRows,
+  computeComparisons,
   methodRows,
   methodSummaries,
   orderCells,
@@ -74,8 +78,11 @@ export interface ExperimentResults {
   cellRows: Row[];
   methodRows: Row[];
   comparisonRows: Row[];
+  /** Per comparison and quantity: the method's cost per run against its baseline (comparisons-compute.csv). */
+  compute: ComputeComparison[];
+  computeRows: Row[];
   curves: CurvePoint[];
-  /** summary.csv, summary-methods.csv and comparisons.csv on disk equal what the cells give now. */
+  /** The summary CSV files on disk (summaryFiles) equal what the cells give now. */
   summaryUpToDate: boolean;
 }
 
@@ -101,7 +108,7 @@ export function curvePoints(cell: CellResult, metrics: readonly Record<string, n
 
 const iterColumns = (spec: ExperimentSpec, suffix: string) => Array.from({ length: spec.eval.turns }, (_, k) => `iter${k + 1}_pass1${suffix}`);
 
-/** The three summary files' text for a set of finished cells. */
+/** The summary files' text for a set of finished cells. */
 export function summaryFiles(spec: ExperimentSpec, cells: readonly CellResult[]): Record<string, string> {
   const ordered = orderCells(spec, cells);
   return {
@@ -109,12 +116,14 @@ export function summaryFiles(spec: ExperimentSpec, cells: readonly CellResult[])
     "summary.csv": toCsv(cellRows(spec, ordered), ["method", "seed", "cell", ...iterColumns(spec, "")]),
     "summary-methods.csv": toCsv(methodRows(methodSummaries(spec, ordered)), ["method", "n_seeds", "seeds", ...iterColumns(spec, "_mean")]),
     "comparisons.csv": toCsv(comparisonRows(comparisonSummaries(spec, ordered)), COMPARISON_COLUMNS),
+    "comparisons-compute.csv": toCsv(computeComparisonRows(computeComparisons(spec, ordered)), COMPUTE_COMPARISON_COLUMNS),
   };
 }
 
 /**
  * Check every cell of the spec against the current inputs (config, base checkpoint, tasks) and
- * write summary.csv, summary-methods.csv, comparisons.csv (finished, current cells only) and
+ * write summary.csv, summary-methods.csv, comparisons.csv, comparisons-compute.csv (finished,
+ * current cells only) and
  * experiment.json. Returns the record written.
  */
 export function writeSummaries(spec: ExperimentSpec, resultsDir: string, runsDir: string): ExperimentRecord {
@@ -176,6 +185,7 @@ export function loadResults(nameOrDir: string, dir?: string): ExperimentResults 
   const ordered = orderCells(spec, cells);
   const methods = methodSummaries(spec, ordered);
   const comparisons = comparisonSummaries(spec, ordered);
+  const compute = computeComparisons(spec, ordered);
   const expected = summaryFiles(spec, ordered);
   const summaryUpToDate = Object.entries(expected).every(([file, text]) => {
     const full = path.join(resultsDir, file);
@@ -193,6 +203,8 @@ export function loadResults(nameOrDir: string, dir?: string): ExperimentResults 
     cellRows: cellRows(spec, ordered),
     methodRows: methodRows(methods),
     comparisonRows: comparisonRows(comparisons),
+    compute,
+    computeRows: computeComparisonRows(compute),
     curves,
     summaryUpToDate,
   };

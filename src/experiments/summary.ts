@@ -10,7 +10,10 @@
  *   and prompt + completion tokens forwarded with and without gradient, per step (mean over
  *   steps) and per run (total), so a reader can check that compared methods were matched;
  * - comparisons.csv: per comparison in the spec (e.g. MURPHY vs compute-matched GRPO), the mean
- *   difference paired by seed and its 95% t-interval, per Iter-k.
+ *   difference paired by seed and its 95% t-interval, per Iter-k;
+ * - comparisons-compute.csv: per comparison, what the method cost against its baseline per run
+ *   (tokens sampled, trained and forwarded with gradient, training and wall seconds), as a paired
+ *   difference and a paired ratio, each with its 95% t-interval (e.g. pruning's saving).
  *
  * Pairing by seed is sound because a seed fixes the training tasks of every step and the
  * evaluation's sampling streams for every method, so seed-to-seed noise is shared and cancels.
@@ -192,22 +195,27 @@ export function methodRows(summaries: readonly MethodSummary[]): Row[] {
   });
 }
 
-/** Largest relative difference of sampled tokens per step two trained methods may have and still count as compute-matched. */
+/** Largest relative difference of sampled tokens per run two trained methods may have and still count as compute-matched. */
 export const SAMPLED_TOKENS_TOLERANCE = 0.05;
 
 export interface SampledTokensMismatch {
   a: string;
   b: string;
-  aPerStep: number;
-  bPerStep: number;
+  /** Mean completion tokens sampled per run, and the steps that took. */
+  aPerRun: number;
+  bPerRun: number;
+  aSteps: number;
+  bSteps: number;
   /** |a - b| / min(a, b): how much more the larger samples than the smaller. */
   relative: number;
 }
 
 /**
  * Every pair of trained methods (steps > 0; "base" trains nothing) whose mean sampled tokens per
- * step differ by more than `tolerance`, relative to the smaller: such a pair was not trained at
- * equal rollout compute, so a difference in their scores may come from compute alone.
+ * run differ by more than `tolerance`, relative to the smaller: such a pair was not trained at
+ * equal rollout compute, so a difference in their scores may come from compute alone. Per run,
+ * not per step: a method may match another's budget with more, cheaper steps (turns.json's S = 3);
+ * with equal steps the two are the same test.
  */
 export function sampledTokensMismatches(summaries: readonly MethodSummary[], tolerance = SAMPLED_TOKENS_TOLERANCE): SampledTokensMismatch[] {
   const trained = summaries.filter((s) => s.steps > 0);
@@ -215,13 +223,72 @@ export function sampledTokensMismatches(summaries: readonly MethodSummary[], tol
   for (let i = 0; i < trained.length; i++) {
     for (let j = i + 1; j < trained.length; j++) {
       const [a, b] = [trained[i], trained[j]];
-      const smaller = Math.min(a.tokensSampledPerStep, b.tokensSampledPerStep);
-      const gap = Math.abs(a.tokensSampledPerStep - b.tokensSampledPerStep);
+      const smaller = Math.min(a.tokensSampled, b.tokensSampled);
+      const gap = Math.abs(a.tokensSampled - b.tokensSampled);
       const relative = gap === 0 ? 0 : smaller > 0 ? gap / smaller : Infinity;
-      if (relative > tolerance) out.push({ a: a.method, b: b.method, aPerStep: a.tokensSampledPerStep, bPerStep: b.tokensSampledPerStep, relative });
+      if (relative > tolerance) out.push({ a: a.method, b: b.method, aPerRun: a.tokensSampled, bPerRun: b.tokensSampled, aSteps: a.steps, bSteps: b.steps, relative });
     }
   }
   return out;
+}
+
+/** The per-run quantities of comparisons-compute.csv: cell.json field and CSV name. */
+export const COMPUTE_QUANTITIES = [
+  ["tokensSampled", "tokens_sampled"],
+  ["tokensTrained", "tokens_trained"],
+  ["tokensForwardedGrad", "tokens_forwarded_grad"],
+  ["trainSeconds", "train_seconds"],
+  ["wallSeconds", "wall_seconds"],
+] as const;
+
+export interface ComputeComparison {
+  method: string;
+  baseline: string;
+  /** A COMPUTE_QUANTITIES CSV name. */
+  quantity: string;
+  seeds: number[];
+  /** method - baseline, paired by seed. */
+  difference: ConfidenceInterval;
+  /** method / baseline, paired by seed (NaN where a baseline value is 0). */
+  ratio: ConfidenceInterval;
+}
+
+/**
+ * What each of the spec's comparisons cost per run against its baseline, paired by seed. The
+ * seconds were measured on whatever else the machine ran at the time (two cells at once, by
+ * default): compare them only between cells that ran under the same load.
+ */
+export function computeComparisons(spec: ExperimentSpec, cells: readonly CellResult[]): ComputeComparison[] {
+  return spec.comparisons.flatMap(({ method, baseline }) => {
+    const bySeed = new Map(cells.filter((c) => c.method === baseline).map((c) => [c.seed, c]));
+    const pairs = cells.filter((c) => c.method === method && bySeed.has(c.seed)).sort((x, y) => x.seed - y.seed);
+    if (pairs.length === 0) return [];
+    return COMPUTE_QUANTITIES.map(([field, quantity]) => ({
+      method,
+      baseline,
+      quantity,
+      seeds: pairs.map((c) => c.seed),
+      difference: tInterval(pairs.map((c) => c[field] - bySeed.get(c.seed)![field])),
+      ratio: tInterval(pairs.map((c) => (bySeed.get(c.seed)![field] === 0 ? NaN : c[field] / bySeed.get(c.seed)![field]))),
+    }));
+  });
+}
+
+/** The columns of comparisons-compute.csv (written even when there are no comparisons). */
+export const COMPUTE_COMPARISON_COLUMNS = [
+  "method", "baseline", "quantity", "n_seeds", "seeds",
+  "difference_mean", "difference_ci_low", "difference_ci_high", "difference_ci_half",
+  "ratio_mean", "ratio_ci_low", "ratio_ci_high", "ratio_ci_half",
+];
+
+/** comparisons-compute.csv rows: one per comparison and quantity. */
+export function computeComparisonRows(comparisons: readonly ComputeComparison[]): Row[] {
+  return comparisons.map((c) => {
+    const row: Row = { method: c.method, baseline: c.baseline, quantity: c.quantity, n_seeds: c.seeds.length, seeds: c.seeds.join(" ") };
+    intervalColumns(row, "difference", c.difference);
+    intervalColumns(row, "ratio", c.ratio);
+    return row;
+  });
 }
 
 /** The columns of comparisons.csv (written even when there are no comparisons). */

@@ -17,7 +17,7 @@ import type { FigureKind } from "../experiments/spec";
 import type { Figure } from "../viz/figure";
 import { iterKFigure, paperFigure, pruningFigure, seedBandFigure, turnsFigure } from "../viz/results";
 import { escapeHtml, figureHtml, plotlyBundleHtml } from "../viz/html";
-import { cellsTable, comparisonSentence, comparisonsTable, methodMeans, methodsTable, paperTable, type Table } from "./tables";
+import { cellsTable, comparisonSentence, comparisonsTable, computeTable, methodMeans, methodsTable, paperTable, type Table } from "./tables";
 import { kitVsPaper, loadPaper } from "../experiments/paper";
 import { SAMPLED_TOKENS_TOLERANCE, sampledTokensMismatches } from "../experiments/summary";
 
@@ -99,15 +99,19 @@ export function resultWarnings(results: ExperimentResults): string[] {
 }
 
 /**
- * One warning per pair of trained methods whose mean sampled tokens per step differ by more than
+ * One warning per pair of trained methods whose mean sampled tokens per run differ by more than
  * SAMPLED_TOKENS_TOLERANCE (5%): their comparison is not at equal rollout compute.
  */
 export function computeMatchWarnings(results: ExperimentResults): string[] {
   return sampledTokensMismatches(results.methods).map((m) => {
-    const [more, less] = m.aPerStep >= m.bPerStep ? [m.a, m.b] : [m.b, m.a];
-    const perStep = (method: string) => Math.round(method === m.a ? m.aPerStep : m.bPerStep);
+    const [more, less] = m.aPerRun >= m.bPerRun ? [m.a, m.b] : [m.b, m.a];
+    const perRun = (method: string) => Math.round(method === m.a ? m.aPerRun : m.bPerRun);
+    const perStep = (method: string) => {
+      const steps = method === m.a ? m.aSteps : m.bSteps;
+      return `${Math.round(perRun(method) / steps)} per step over ${steps} steps`;
+    };
     return (
-      `Not compute-matched: ${more} samples ${perStep(more)} completion tokens per step and ${less} ${perStep(less)} ` +
+      `Not compute-matched: ${more} samples ${perRun(more)} completion tokens per run (${perStep(more)}) and ${less} ${perRun(less)} (${perStep(less)}) ` +
       `(${(100 * m.relative).toFixed(1)}% more, above the ${100 * SAMPLED_TOKENS_TOLERANCE}% tolerance), so a difference between them may come from rollout compute alone. ` +
       `To match a GRPO baseline to a MURPHY run: \`npx murphy compute-match --metrics ${path.relative(ROOT, results.dir) || "."}/cells/<murphy cell>/metrics.jsonl\`.`
     );
@@ -138,6 +142,7 @@ export function reportHtml(results: ExperimentResults, links: readonly ReportLin
     shown.length ? `<div class="warnings"><strong>Warnings</strong><ul>${shown.map((w) => `<li>${escapeHtml(w)}</li>`).join("")}</ul></div>` : "",
     tableSection("Per method", methodsTable(results), "Iter-k pass@1: mean [95% CI by Student t over seeds]. Gain over base: paired by seed. Tokens per step: completion tokens sampled (rollouts) and trained (after pruning), prompt + completion tokens forwarded with gradient (the update); summary-methods.csv also has totals per run and tokens forwarded without gradient."),
     tableSection("Comparisons (paired by seed)", comparisonsTable(results), "Difference of Iter-k pass@1, method minus baseline, at the same seed (same training tasks and evaluation sampling streams)."),
+    results.compute.length ? tableSection("Cost per run (paired by seed)", computeTable(results), "Method / baseline at the same seed, mean [95% CI] over seeds: completion tokens sampled and trained, prompt + completion tokens forwarded with gradient, training and wall seconds. Seconds depend on what else the machine ran: compare them only between cells run under the same load (comparisons-compute.csv has the differences too).") : "",
     spec.figures.includes("paper") ? tableSection("Kit and paper: gains over the base model", paperTable(kitVsPaper(results, loadPaper())), "Percentage points. Absolute scores are not comparable (the kit's tiny model on its own tasks vs 1.7B-7B models on HumanEval, MBPP, LiveCodeBench); gains over each one's own base model are.") : "",
     figures.length ? `<h2>Figures</h2>${figures.map((f, i) => `<figure>${figureHtml(f.figure, `fig-${f.kind}-${i}`)}<figcaption>${escapeHtml(f.caption)}</figcaption></figure>`).join("\n")}` : "",
     tableSection("Cells", cellsTable(results), `One row per (method, seed); files in ${path.relative(ROOT, results.dir)}/cells/.`),
