@@ -9,7 +9,8 @@ import { loadResults, summaryFiles, type ExperimentRecord } from "../src/experim
 import { cellsOf, parseSpec, resolveConfig } from "../src/experiments/spec";
 import { kitVsPaper, loadPaper, PAPER_FILE } from "../src/experiments/paper";
 import { writeReport } from "../src/report/report";
-import { formatInterval, methodMeans, methodsTable, textTable } from "../src/report/tables";
+import { comparisonSentence, formatInterval, methodMeans, methodsTable, textTable } from "../src/report/tables";
+import { comparisonSummaries } from "../src/experiments/summary";
 import { iterKFigure, learningCurveFigure, paperFigure, pruningFigure, seedBandFigure, turnsFigure } from "../src/viz/results";
 
 const ROOT = path.join(__dirname, "..");
@@ -103,6 +104,16 @@ test("tables: intervals as text, per-method means as numbers, fixed-width text",
   assert.match(text[0], /\s+wall min\s+steps$/);
   assert.match(text[4], /^mars\s+2\s+0\.250 \[-0\.385, 0\.885\]\s+0\.500 \[-0\.771, 1\.771\]\s+0\.300 \[0\.300, 0\.300\]\s+400\s+200\s+600\s+2\s+2$/);
   assert.equal(means.mars.forwarded_grad_tokens_per_step, 600);
+});
+
+test("the comparison sentence gives both means over the seeds it pairs, not over each method's own seeds", () => {
+  // mars finished seed 0 only; grpo both seeds. Iter-2: mars 0.4, grpo 0.3 at seed 0 (grpo's mean over both seeds is also 0.3,
+  // so make grpo differ by seed here): grpo seed 1 moved to 0.5.
+  const cells = results.cells
+    .filter((c) => !(c.method === "mars" && c.seed === 1))
+    .map((c) => (c.method === "grpo" && c.seed === 1 ? { ...c, iterPass1: [0.2, 0.5] } : c));
+  const partial = { ...results, cells, comparisons: comparisonSummaries(spec, cells) };
+  assert.equal(comparisonSentence(partial), "mars vs grpo, Iter-2 pass@1 on 10 test tasks: 0.400 vs 0.300, difference +10.0 points (one seed, no interval).");
 });
 
 test("figures: Iter-k error bars are the CI half-widths; pruning, turns and paper figures use the right numbers", () => {

@@ -117,7 +117,8 @@ export function methodMeans(results: ExperimentResults): Record<string, Record<s
 }
 
 /**
- * One sentence for the spec's first comparison at the last evaluated Iter-k, e.g.
+ * One sentence for the spec's first comparison at the last evaluated Iter-k (both means over the
+ * seeds the difference pairs), e.g.
  * "murphy-mars vs grpo-matched, Iter-3 pass@1 on 100 test tasks: 0.250 vs 0.210, difference
  * +4.0 points (95% CI [-1.2, +9.2], paired over 3 seeds)." Undefined without comparisons.
  */
@@ -126,7 +127,11 @@ export function comparisonSentence(results: ExperimentResults): string | undefin
   if (!comparison) return undefined;
   const k = comparison.difference.length;
   const ci = comparison.difference[k - 1];
-  const meanOf = (method: string) => results.methods.find((m) => m.method === method)?.iter[k - 1]?.mean ?? NaN;
+  // Both means over the seeds the difference pairs, so that they differ by the difference.
+  const meanOf = (method: string) => {
+    const own = results.cells.filter((c) => c.method === method && comparison.seeds.includes(c.seed));
+    return own.reduce((total, c) => total + c.iterPass1[k - 1], 0) / own.length;
+  };
   const points = (x: number) => `${x >= 0 ? "+" : ""}${(100 * x).toFixed(1)}`;
   const tasks = results.cells[0]?.evalTasks ?? 0;
   const interval = Number.isFinite(ci.halfWidth) ? `95% CI [${points(ci.low)}, ${points(ci.high)}], paired over ${ci.n} seeds` : `one seed, no interval`;
