@@ -12,6 +12,7 @@ const path = require("node:path");
 
 const ROOT = path.join(__dirname, "..");
 const INTEGRATION = new Set([
+  "bench-openai", // spawns the murphy command against a scripted server, Python sandbox
   "cli", // spawns the murphy command (and loads the base policy for `murphy eval`)
   "eval-iterk", // sandbox workers
   "experiments-determinism", // trains and evaluates an experiment twice

@@ -6,14 +6,18 @@
  * - kitPolicySource: the kit's own model. It writes JavaScript arrow functions, so on a Python
  *   benchmark it scores near 0; it runs through the same sampling code as rollouts
  *   (sampleAttempts), on a kit-task view of each problem (kitTaskView).
+ * - conversationSource: a conversation policy on the problems themselves, in practice a model
+ *   served over HTTP (`new OpenAIPolicy<BenchProblem>({ ..., style: pythonStyle })`): it sees the
+ *   benchmark's prompt verbatim and writes Python.
  *
- * Models served over HTTP plug in here the same way: a function from (problem, branch history)
- * to programs, each evaluated with evaluateBenchProgram.
+ * Each is a function from (problem, branch history) to programs, each evaluated with
+ * evaluateBenchProgram. The sampling sources keep token ids and log-probs, so rollout trees
+ * (growTrees, src/murphy/rollout.ts) take them as well as Iter-k does.
  */
 import { evaluateProgram, type ProgramRunner } from "../feedback";
-import { sampleAttempts } from "../attempts";
-import type { AttemptSource, ScoredAttempt } from "../eval/iterk";
+import { sampleAttempts, type AttemptSource, type SampledScoredAttempt, type ScoredAttempt } from "../attempts";
 import type { Policy, SamplingOptions } from "../model/policy";
+import type { ConversationPolicy } from "../policy/conversation";
 import type { PyRunner } from "../pysandbox/types";
 import type { Task } from "../tasks/types";
 import { parameterNames } from "./docstring-examples";
@@ -60,12 +64,25 @@ export function kitTaskView(problem: BenchProblem, maxChars: number): Task {
 }
 
 /** The kit's model on a Python benchmark: sampled like a rollout, run in the Python sandbox. */
-export function kitPolicySource(policy: Policy, runner: PyRunner, sampling: SamplingOptions, options: BenchEvaluateOptions = {}): AttemptSource<BenchProblem> {
+export function kitPolicySource(policy: Policy, runner: PyRunner, sampling: SamplingOptions, options: BenchEvaluateOptions = {}): AttemptSource<BenchProblem, SampledScoredAttempt> {
   // The task block must leave room for the completion and a few earlier attempts.
   const maxChars = Math.max(40, Math.floor((policy.blockSize - sampling.maxNewTokens) / 2));
   return async (batch, seed) => {
     const views = batch.map(({ task, history }) => ({ task: kitTaskView(task, maxChars), history }));
     const sampled = await sampleAttempts(policy, views, sampling, seed);
+    return Promise.all(batch.map(async ({ task }, i) => ({ ...sampled[i], evaluation: await evaluateBenchProgram(runner, task, sampled[i].code, options) })));
+  };
+}
+
+/** A conversation policy (a served model) on benchmark problems: one answer per (problem, history), run in the Python sandbox. */
+export function conversationSource(
+  policy: ConversationPolicy<BenchProblem>,
+  runner: PyRunner,
+  sampling: SamplingOptions,
+  options: BenchEvaluateOptions = {},
+): AttemptSource<BenchProblem, SampledScoredAttempt> {
+  return async (batch, seed) => {
+    const sampled = await sampleAttempts(policy, batch, sampling, seed);
     return Promise.all(batch.map(async ({ task }, i) => ({ ...sampled[i], evaluation: await evaluateBenchProgram(runner, task, sampled[i].code, options) })));
   };
 }

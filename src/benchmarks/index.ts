@@ -7,4 +7,4 @@ export { loadLiveCodeBench, LCB_CONTEXT } from "./livecodebench";
 export { loadKodCode } from "./kodcode";
 export { evaluateBenchProgram, benchProgram, type BenchEvaluation, type BenchEvaluateOptions } from "./evaluate";
 export { benchFeedback, BENCH_FEEDBACK_DEFAULTS, type BenchFeedbackOptions } from "./bench-feedback";
-export { referenceSource, kitReferenceSource, kitPolicySource, kitTaskView } from "./attempt-sources";
+export { referenceSource, kitReferenceSource, kitPolicySource, kitTaskView, conversationSource } from "./attempt-sources";

@@ -2,23 +2,30 @@
  * The benchmark side of the CLI: `--bench <name>` on `murphy eval`, `murphy run` and
  * `murphy tasks` (eval.ts, run.ts and tasks.ts hand over here when the flag is given).
  *
- *   murphy eval  --bench humaneval|mbpp|mbpp-sanitized|livecodebench|kodcode|kit --policy canonical|kit
+ *   murphy eval  --bench humaneval|mbpp|mbpp-sanitized|livecodebench|kodcode|kit --policy canonical|kit|openai
  *                --turns k [--samples n] [--limit n] [--file f] [--split s] [--visible v] [--json]
+ *                (openai: --base-url URL --model NAME ..., the flags of ./openai-flags.ts)
  *   murphy run   --bench humaneval --task HumanEval/0 (--code TEXT | --code-file FILE) [--json]
  *   murphy tasks --bench mbpp [--limit 3] [--json]
  *
  * `--policy canonical` submits each problem's reference program (a check of the loaders and the
  * sandbox); `--policy kit` is the kit's own model (it writes JavaScript, so on a Python benchmark
- * it scores near 0, and the output says so). Both run through the same Iter-k loop (iterK).
+ * it scores near 0, and the output says so); `--policy openai` is a model behind an
+ * OpenAI-compatible server, given each problem's prompt verbatim (pythonStyle). All run through
+ * the same Iter-k loop (iterK); the summary of a model's run carries the paper's Iter-k numbers
+ * for the benchmark where they are known (data/paper/, paperIterKFor).
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { intFlag, parse, printJsonLast, UsageError, type Options } from "./args";
+import { intFlag, numberFlag, parse, printJsonLast, UsageError, type Options } from "./args";
 import { DATA_DIR, ROOT, TASKS_DIR } from "../paths";
 import { BENCHMARKS, type BenchmarkName, type BenchProblem } from "../benchmarks/types";
 import { loadBenchmark, isBenchmarkName } from "../benchmarks/load";
 import { evaluateBenchProgram } from "../benchmarks/evaluate";
-import { kitPolicySource, kitReferenceSource, referenceSource } from "../benchmarks/attempt-sources";
+import { conversationSource, kitPolicySource, kitReferenceSource, referenceSource } from "../benchmarks/attempt-sources";
+import { pythonStyle } from "../policy/chat-format";
+import { paperIterKFor, PAPER_NUMBERS_FILE, type PaperBenchmarkIterK } from "../eval/paper-iterk";
+import { describeOpenAIPolicy, openAIPolicyFromFlags, POLICY_FLAGS, rejectServerFlags } from "./openai-flags";
 import { PythonSandbox } from "../pysandbox/pool";
 import { attemptProgress, iterK, type AttemptSource, type IterKResult } from "../eval/iterk";
 import { EVAL_DEFAULTS } from "../eval/defaults";
@@ -29,7 +36,7 @@ import { writeFileAtomic, writeJsonl } from "../util/files";
 import { Progress } from "../util/progress";
 
 export const BENCH_CHOICES = [...BENCHMARKS, "kit"] as const;
-export const POLICIES = ["canonical", "kit"] as const;
+export const POLICIES = ["canonical", "kit", "openai"] as const;
 
 export const KIT_ON_PYTHON_NOTE =
   "the kit's model writes JavaScript arrow functions, so on a Python benchmark its programs are almost never valid Python and it scores near 0; use a model served over HTTP for real numbers";
@@ -54,7 +61,8 @@ export function withoutFlags(argv: readonly string[], names: readonly string[]):
   return out;
 }
 
-const DATA_OPTIONS = {
+/** The flags that choose a benchmark's problems (shared with `murphy rollout --bench`). */
+export const DATA_OPTIONS = {
   bench: { type: "string" },
   file: { type: "string" },
   split: { type: "string" },
@@ -66,7 +74,7 @@ const DATA_OPTIONS = {
 
 type DataValues = { bench?: string; file?: string; split?: string; visible?: string; references?: string };
 
-function checkBench(command: string, bench: string | undefined): BenchmarkName | "kit" {
+export function checkBench(command: string, bench: string | undefined): BenchmarkName | "kit" {
   if (bench === undefined || !(BENCH_CHOICES as readonly string[]).includes(bench)) {
     throw new UsageError(`murphy ${command}: --bench must be one of ${BENCH_CHOICES.join(", ")} (got "${bench}")`);
   }
@@ -74,7 +82,7 @@ function checkBench(command: string, bench: string | undefined): BenchmarkName |
 }
 
 /** The problems of `--bench` (kit: a split of the kit's own tasks), as CLI errors on bad input. */
-function loadProblems(command: string, values: DataValues): BenchProblem[] | Task[] {
+export function loadProblems(command: string, values: DataValues): BenchProblem[] | Task[] {
   const bench = checkBench(command, values.bench);
   if (bench === "kit") {
     const split = (values.split ?? "test") as Split;
@@ -88,14 +96,33 @@ function loadProblems(command: string, values: DataValues): BenchProblem[] | Tas
   }
 }
 
+/** What the paper reports for a benchmark's Iter-k (data/paper/), or an empty entry saying there is none. */
+export function paperIterKBeside(bench: string): PaperBenchmarkIterK {
+  return paperIterKFor(bench) ?? { known: [], note: `${path.relative(ROOT, PAPER_NUMBERS_FILE)} has no Iter-k entry for ${bench}` };
+}
+
+/** The paper's numbers as lines of text, beside a run's own. */
+function paperLines(bench: string, paper: PaperBenchmarkIterK): string[] {
+  if (paper.known.length === 0) return [`paper (arXiv 2511.07833) on ${bench}: no Iter-k number known (${paper.note})`];
+  return [
+    `paper (arXiv 2511.07833) on ${bench}, as far as known:`,
+    ...paper.known.map(
+      (e) =>
+        `  Iter-${e.iteration}${e.subset ? ` ${e.subset}` : ""}: ${e.method}${e.model ? ` (${e.model})` : ""} ${e.quantity === "gain" ? `+${e.value} ${e.unit} over ${e.over}` : `${e.value} ${e.unit}`} [${e.source.version}]`,
+    ),
+  ];
+}
+
 export async function evalMain(argv: string[]): Promise<void> {
   const { values } = parse("eval", argv, {
     ...DATA_OPTIONS,
-    policy: { type: "string", default: "kit" },
+    ...POLICY_FLAGS,
     checkpoint: { type: "string", default: path.join(DATA_DIR, "checkpoints", "base") },
     turns: { type: "string" },
     samples: { type: "string" },
     temperature: { type: "string" },
+    "top-k": { type: "string" },
+    "top-p": { type: "string" },
     "max-new-tokens": { type: "string" },
     seed: { type: "string" },
     "batch-size": { type: "string" },
@@ -107,6 +134,7 @@ export async function evalMain(argv: string[]): Promise<void> {
   const bench = checkBench("eval", values.bench);
   const policyName = values.policy as string;
   if (!(POLICIES as readonly string[]).includes(policyName)) throw new UsageError(`murphy eval: --policy must be one of ${POLICIES.join(", ")} (got "${policyName}")`);
+  rejectServerFlags("eval", values);
   const turns = intFlag("eval", "turns", values.turns, EVAL_DEFAULTS.turns, 1);
   const samples = intFlag("eval", "samples", values.samples, EVAL_DEFAULTS.samples, 1);
   const seed = intFlag("eval", "seed", values.seed, EVAL_DEFAULTS.seed, 0);
@@ -114,7 +142,11 @@ export async function evalMain(argv: string[]): Promise<void> {
   const timeoutMs = intFlag("eval", "timeout-ms", values["timeout-ms"], 10_000, 1);
   const temperature = Number(values.temperature ?? EVAL_DEFAULTS.temperature);
   if (!(temperature >= 0)) throw new UsageError(`murphy eval: --temperature must be >= 0 (got "${values.temperature}")`);
+  const topK = intFlag("eval", "top-k", values["top-k"], 0, 0) || undefined;
+  const topP = numberFlag("eval", "top-p", values["top-p"], 1);
+  if (!(topP > 0 && topP <= 1)) throw new UsageError(`murphy eval: --top-p must be in (0, 1] (got ${topP})`);
   const maxNewTokens = intFlag("eval", "max-new-tokens", values["max-new-tokens"], EVAL_DEFAULTS.maxNewTokens, 1);
+  const sampling = { temperature, topK, topP: topP < 1 ? topP : undefined, maxNewTokens };
   const binary = values.binary as boolean;
   const problems = loadProblems("eval", values).slice(0, limit);
   if (problems.length === 0) throw new UsageError(`murphy eval: --bench ${bench} has no problems to evaluate`);
@@ -126,6 +158,9 @@ export async function evalMain(argv: string[]): Promise<void> {
   }
   const note = policyName === "kit" && bench !== "kit" ? KIT_ON_PYTHON_NOTE : undefined;
   if (note) process.stderr.write(`eval: note: ${note}\n`);
+  // A served model sees each problem's prompt verbatim; check the server before starting the sandbox.
+  const served = policyName === "openai" ? openAIPolicyFromFlags<BenchProblem>("eval", values, { style: pythonStyle }) : undefined;
+  if (served) await served.check();
 
   const python = bench === "kit" ? undefined : new PythonSandbox({ timeoutMs });
   const javascript = bench === "kit" ? new SandboxPool() : undefined;
@@ -141,6 +176,8 @@ export async function evalMain(argv: string[]): Promise<void> {
       result = bench === "kit"
         ? await iterK(problems as Task[], kitReferenceSource(javascript as SandboxPool, { binary }), loop, onProgress)
         : await iterK(problems as BenchProblem[], referenceSource(python as PythonSandbox, { binary }), loop, onProgress);
+    } else if (served) {
+      result = await iterK(problems as BenchProblem[], conversationSource(served, python as PythonSandbox, sampling, { binary }), loop, onProgress);
     } else {
       // The kit's model on a Python benchmark (the kit on its own tasks is eval.ts's path).
       const { selectBackend, describeBackend } = await import("../backend.js");
@@ -151,19 +188,23 @@ export async function evalMain(argv: string[]): Promise<void> {
       const saved = loadPolicy(values.checkpoint as string);
       closers.push(() => saved.model.dispose());
       const policy = new GptPolicy(saved.model, saved.tokenizer);
-      const source: AttemptSource<BenchProblem> = kitPolicySource(policy, python as PythonSandbox, { temperature, maxNewTokens }, { binary });
+      const source: AttemptSource<BenchProblem> = kitPolicySource(policy, python as PythonSandbox, sampling, { binary });
       result = await iterK(problems as BenchProblem[], source, loop, onProgress);
     }
     const seconds = (Date.now() - started) / 1000;
     const unsolved = problems.filter((_, i) => result.solvedAtTurn[i].every((t) => t === 0)).map((p) => p.id);
-    const out = values.out ?? path.join(DATA_DIR, "evals", `bench-${bench}`, `${policyName}-k${turns}-n${samples}-s${seed}${limit < Number.MAX_SAFE_INTEGER ? `-m${limit}` : ""}.jsonl`);
+    const runName = served ? `openai-${served.options.model.replace(/[^A-Za-z0-9._-]+/g, "_")}` : policyName;
+    const paper = policyName === "canonical" ? undefined : paperIterKBeside(bench);
+    const out = values.out ?? path.join(DATA_DIR, "evals", `bench-${bench}`, `${runName}-k${turns}-n${samples}-s${seed}${limit < Number.MAX_SAFE_INTEGER ? `-m${limit}` : ""}.jsonl`);
     writeJsonl(out, result.records);
     const summary = {
       bench,
       policy: policyName,
       ...(values.split !== undefined ? { split: values.split } : {}),
       ...(values.file !== undefined ? { file: values.file } : {}),
-      ...(policyName === "kit" ? { checkpoint: path.relative(ROOT, path.resolve(values.checkpoint as string)), temperature, max_new_tokens: maxNewTokens } : {}),
+      ...(policyName === "kit" ? { checkpoint: path.relative(ROOT, path.resolve(values.checkpoint as string)) } : {}),
+      ...(served ? describeOpenAIPolicy(served) : {}),
+      ...(policyName === "canonical" ? {} : { temperature, top_k: topK ?? null, top_p: topP, max_new_tokens: maxNewTokens }),
       problems: problems.length,
       turns,
       samples,
@@ -175,17 +216,21 @@ export async function evalMain(argv: string[]): Promise<void> {
       attempts: result.records.length,
       seconds: Math.round(seconds * 10) / 10,
       records: path.relative(ROOT, out),
+      ...(served ? { http: served.stats } : {}),
+      ...(paper ? { paper } : {}),
       ...(note ? { note } : {}),
     };
     writeFileAtomic(out.replace(/\.jsonl$/, "") + ".config.json", JSON.stringify(summary, null, 2) + "\n");
     if (!values.json) {
-      process.stdout.write(`${problems.length} ${bench} problems, policy ${policyName}, ${samples} chain(s) each, up to ${turns} turns\n`);
+      const who = served ? `${policyName} (${served.options.model} at ${served.http.baseUrl})` : policyName;
+      process.stdout.write(`${problems.length} ${bench} problems, policy ${who}, ${samples} chain(s) each, up to ${turns} turns\n`);
       result.iterPass1.forEach((p, i) => process.stdout.write(`  Iter-${i + 1} pass@1  ${p.toFixed(4)}\n`));
       if (samples > 1) {
         const row = result.passAtK[turns - 1];
         process.stdout.write(`  Iter-${turns} ${row.map((v, k) => `pass@${k + 1} ${v.toFixed(4)}`).join("  ")}\n`);
       }
       if (unsolved.length > 0) process.stdout.write(`unsolved (${unsolved.length}): ${unsolved.slice(0, 20).join(" ")}${unsolved.length > 20 ? " ..." : ""}\n`);
+      if (paper) process.stdout.write(paperLines(bench, paper).join("\n") + "\n");
       if (note) process.stdout.write(`note: ${note}\n`);
       process.stdout.write(`attempts written to ${path.relative(ROOT, out)}\n`);
     }

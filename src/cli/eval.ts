@@ -30,8 +30,8 @@ export async function main(argv: string[]): Promise<void> {
   // --bench (the paper's Python benchmarks, or the kit's tasks with --policy canonical): cli/bench.ts.
   const bench = flagValue(argv, "bench");
   if (bench !== undefined) {
-    if (!(bench === "kit" && (flagValue(argv, "policy") ?? "kit") === "kit")) return evalMain(argv);
-    argv = withoutFlags(argv, ["bench"]); // --bench kit --policy kit: the kit's own path below
+    if (!(bench === "kit" && ["kit", "openai"].includes(flagValue(argv, "policy") ?? "kit"))) return evalMain(argv);
+    argv = withoutFlags(argv, ["bench"]); // --bench kit --policy kit|openai: the kit's own path below
   }
   const { values } = parse("eval", argv, {
     checkpoint: { type: "string", default: path.join(DATA_DIR, "checkpoints", "base") },

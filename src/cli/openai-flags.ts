@@ -12,6 +12,8 @@
  */
 import { intFlag, numberFlag, UsageError } from "./args";
 import { OpenAIPolicy, type OpenAIPolicyStats } from "../policy/openai";
+import type { PromptStyle } from "../policy/chat-format";
+import type { Task } from "../tasks/types";
 import { Progress } from "../util/progress";
 
 export const POLICY_FLAGS = {
@@ -50,12 +52,19 @@ export type PolicyFlagValues = {
 export function policyKind(command: string, values: PolicyFlagValues): "kit" | "openai" {
   const kind = values.policy ?? "kit";
   if (kind !== "kit" && kind !== "openai") throw new UsageError(`murphy ${command}: --policy must be kit or openai (got "${kind}")`);
-  if (kind === "kit") {
-    for (const flag of ["base-url", "model"] as const) {
-      if (values[flag] !== undefined) throw new UsageError(`murphy ${command}: --${flag} is for --policy openai (the kit's own model comes from --checkpoint)`);
+  rejectServerFlags(command, values);
+  return kind;
+}
+
+/** A usage error when --base-url or --model is given without --policy openai (they would be ignored). */
+export function rejectServerFlags(command: string, values: PolicyFlagValues): void {
+  if (values.policy === "openai") return;
+  for (const flag of ["base-url", "model"] as const) {
+    if (values[flag] !== undefined) {
+      const other = values.policy === undefined || values.policy === "kit" ? " (the kit's own model comes from --checkpoint)" : ` (--policy is ${values.policy})`;
+      throw new UsageError(`murphy ${command}: --${flag} is for --policy openai${other}`);
     }
   }
-  return kind;
 }
 
 /** A progress line per sampling call of a served model: requests done, rate, tokens/s, ETA. */
@@ -77,8 +86,16 @@ export function httpProgress(label: string): (done: number, total: number, stats
   };
 }
 
-/** The served-model policy the flags describe; throws a usage error for a missing or bad flag. */
-export function openAIPolicyFromFlags(command: string, values: PolicyFlagValues, log = true): OpenAIPolicy {
+/**
+ * The served-model policy the flags describe; throws a usage error for a missing or bad flag.
+ * `style` says how a problem is put to the model (default: the kit's own tasks; `pythonStyle` for
+ * a Python benchmark); `log: false` leaves out the progress lines.
+ */
+export function openAIPolicyFromFlags<T extends { id: string } = Task>(
+  command: string,
+  values: PolicyFlagValues,
+  options: { log?: boolean; style?: (task: T) => PromptStyle<T> } = {},
+): OpenAIPolicy<T> {
   const baseUrl = values["base-url"] ?? process.env.OPENAI_BASE_URL;
   if (!baseUrl) throw new UsageError(`murphy ${command}: --policy openai needs --base-url (e.g. http://127.0.0.1:8000/v1) or OPENAI_BASE_URL`);
   if (!values.model) throw new UsageError(`murphy ${command}: --policy openai needs --model (the name the server serves; see <base-url>/models)`);
@@ -97,7 +114,7 @@ export function openAIPolicyFromFlags(command: string, values: PolicyFlagValues,
   const timeoutS = numberFlag(command, "timeout-s", values["timeout-s"], 600);
   if (timeoutS <= 0) throw new UsageError(`murphy ${command}: --timeout-s must be > 0 (got ${timeoutS})`);
   try {
-    return new OpenAIPolicy({
+    return new OpenAIPolicy<T>({
       baseUrl,
       model: values.model,
       api,
@@ -110,7 +127,8 @@ export function openAIPolicyFromFlags(command: string, values: PolicyFlagValues,
       stop: values.stop?.length ? values.stop : undefined,
       logprobs: !values["no-logprobs"],
       extensions: !values["openai-strict"],
-      onProgress: log ? httpProgress(`${command} http`) : undefined,
+      style: options.style,
+      onProgress: options.log !== false ? httpProgress(`${command} http`) : undefined,
     });
   } catch (e) {
     throw new UsageError(`murphy ${command}: ${(e as Error).message}`);
@@ -118,7 +136,7 @@ export function openAIPolicyFromFlags(command: string, values: PolicyFlagValues,
 }
 
 /** What a run records about a served model (never the key). */
-export function describeOpenAIPolicy(policy: OpenAIPolicy): Record<string, unknown> {
+export function describeOpenAIPolicy<T extends { id: string }>(policy: OpenAIPolicy<T>): Record<string, unknown> {
   const o = policy.options;
   return {
     policy: "openai",

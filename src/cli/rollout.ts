@@ -13,6 +13,12 @@
  *
  * The tree shape and sampling come from the config (G = groupSize, S = turns, G_s =
  * childrenPerFailed, sampling.*); e.g. `--set sampling.maxNewTokens=2048` for a real model.
+ *
+ * `--bench humaneval|mbpp|... --policy openai` grows the trees on a Python benchmark's problems
+ * instead (`--split`, `--file`, `--visible`, `--references` as for `murphy eval --bench`), each
+ * program run in the Python sandbox (`--timeout-ms`, 10000 per program): rewards and the verdict
+ * count the benchmark's hidden tests, feedback and expansion its visible ones. The trees' header
+ * then names the benchmark (`bench`).
  */
 import * as path from "node:path";
 import { intFlag, parse, printJsonLast, UsageError } from "./args";
@@ -21,67 +27,124 @@ import { CHECKPOINTS_DIR, ROOT, TASKS_DIR } from "../paths";
 import { loadSplit } from "../tasks/load";
 import type { Split, Task } from "../tasks/types";
 import { SandboxPool } from "../sandbox/pool";
+import { PythonSandbox } from "../pysandbox/pool";
 import { loadPolicy } from "../model/store";
 import { GptPolicy } from "../model/gpt-policy";
-import { loadConfig } from "../murphy/config";
-import { rollout } from "../murphy/rollout";
-import { scoreTree } from "../murphy/pipeline";
+import { loadConfig, type Config } from "../murphy/config";
+import { growTrees, rollout, type RolloutCounts, type TreeShape } from "../murphy/rollout";
+import { scoreTree, type ScoredTree } from "../murphy/pipeline";
+import type { RolloutTree } from "../murphy/tree";
+import type { BenchmarkName, BenchProblem } from "../benchmarks/types";
+import type { SamplingOptions } from "../model/policy";
+import type { OpenAIPolicy } from "../policy/openai";
+import { conversationSource } from "../benchmarks/attempt-sources";
+import { pythonStyle } from "../policy/chat-format";
 import { treeMetrics } from "../murphy/metrics";
 import { saveTreeBatch } from "../murphy/tree-file";
 import { TREE_BATCH_FORMAT, TREE_BATCH_VERSION } from "../murphy/tree-jsonl";
-import { exportExamples } from "../murphy/training-export";
+import { exportExamples, type ExportedExample } from "../murphy/training-export";
 import type { AnyPolicy } from "../policy/conversation";
 import { writeFileAtomic, writeJsonl } from "../util/files";
 import { provenance } from "../util/provenance";
 import { describeOpenAIPolicy, openAIPolicyFromFlags, policyKind, POLICY_FLAGS } from "./openai-flags";
+import { checkBench, DATA_OPTIONS, loadProblems } from "./bench";
 
 const SPLITS = ["train", "validation", "test"];
 
+/** Trees grown, with the ids of their problems and their trainable examples (the prompt style differs). */
+interface Grown {
+  trees: RolloutTree[];
+  counts: RolloutCounts;
+  taskIds: string[];
+  examples(scored: readonly ScoredTree[]): ExportedExample[];
+}
+
+/** The trees of the kit's own tasks, each program run in the kit's JavaScript sandbox. */
+async function growOnKitTasks(policy: AnyPolicy, tasks: Task[], config: Config, sampling: SamplingOptions, shape: TreeShape, system?: string): Promise<Grown> {
+  const pool = new SandboxPool({ timeoutMs: config.sandbox.timeoutMs });
+  try {
+    const byId = new Map(tasks.map((t) => [t.id, t]));
+    return {
+      ...(await rollout(policy, tasks, pool, { ...sampling, ...shape, binary: config.reward.binary })),
+      taskIds: tasks.map((t) => t.id),
+      examples: (scored) => exportExamples(scored, byId, { system }),
+    };
+  } finally {
+    await pool.close();
+  }
+}
+
+/** The trees of a Python benchmark's problems from a served model, each program run in the Python sandbox. */
+async function growOnBenchmark(policy: OpenAIPolicy<BenchProblem>, problems: BenchProblem[], config: Config, sampling: SamplingOptions, shape: TreeShape, timeoutMs: number): Promise<Grown> {
+  const sandbox = new PythonSandbox({ timeoutMs });
+  try {
+    const byId = new Map(problems.map((p) => [p.id, p]));
+    const source = conversationSource(policy, sandbox, sampling, { binary: config.reward.binary });
+    return {
+      ...(await growTrees(problems, source, shape)),
+      taskIds: problems.map((p) => p.id),
+      examples: (scored) => exportExamples(scored, byId, { style: pythonStyle, system: policy.options.system }),
+    };
+  } finally {
+    await sandbox.close();
+  }
+}
+
 export async function main(argv: string[]): Promise<void> {
   const { values } = parse("rollout", argv, {
+    ...DATA_OPTIONS,
     config: { type: "string", default: "configs/murphy-mars.json" },
     set: { type: "string", multiple: true, default: [] },
-    split: { type: "string", default: "train" },
-    limit: { type: "string" },
     seed: { type: "string" },
     checkpoint: { type: "string", default: path.join(CHECKPOINTS_DIR, "base") },
     backend: { type: "string" },
     out: { type: "string" },
-    json: { type: "boolean", default: false },
+    "timeout-ms": { type: "string" },
     ...POLICY_FLAGS,
   });
   if (!values.out) throw new UsageError("murphy rollout: --out DIR is required (trees.jsonl, scored.jsonl, examples.jsonl and rollout.json go there)");
-  const split = values.split as Split;
-  if (!SPLITS.includes(split)) throw new UsageError(`murphy rollout: --split must be one of ${SPLITS.join(", ")} (got "${split}")`);
+  const kind = policyKind("rollout", values);
+  // --bench kit is the kit's own tasks, as without --bench.
+  const bench = values.bench === undefined || checkBench("rollout", values.bench) === "kit" ? undefined : (checkBench("rollout", values.bench) as BenchmarkName);
+  if (bench && kind !== "openai") {
+    throw new UsageError(`murphy rollout: --bench ${bench} needs --policy openai --base-url URL --model NAME (a model that writes Python; the kit's own model writes JavaScript)`);
+  }
+  const split = values.split ?? (bench ? undefined : "train");
+  if (!bench && !SPLITS.includes(split as string)) throw new UsageError(`murphy rollout: --split must be one of ${SPLITS.join(", ")} (got "${split}")`);
+  if (!bench && values["timeout-ms"] !== undefined) throw new UsageError("murphy rollout: --timeout-ms is for --bench (the kit's sandbox takes the config's sandbox.timeoutMs: --set sandbox.timeoutMs=...)");
+  const timeoutMs = intFlag("rollout", "timeout-ms", values["timeout-ms"], 10_000, 1);
   const overrides = [...(values.set as string[])];
   if (values.seed !== undefined) overrides.push(`seed=${intFlag("rollout", "seed", values.seed, 0, 0)}`);
   const config = loadConfig(values.config, overrides);
   const limit = intFlag("rollout", "limit", values.limit, config.tasksPerStep, 1);
+  const problems = bench ? (loadProblems("rollout", values) as BenchProblem[]).slice(0, limit) : undefined;
 
-  const served = policyKind("rollout", values) === "openai" ? openAIPolicyFromFlags("rollout", values) : undefined;
+  // Python problems are put to a served model verbatim (pythonStyle); the kit's tasks in the kit's style.
+  const servedBench = bench ? openAIPolicyFromFlags<BenchProblem>("rollout", values, { style: pythonStyle }) : undefined;
+  const servedKit = !bench && kind === "openai" ? openAIPolicyFromFlags("rollout", values) : undefined;
+  const served = servedBench ?? servedKit;
   if (served) await served.check();
   const backend = served ? undefined : await selectBackend(values.backend);
   if (backend) process.stderr.write(`rollout: ${describeBackend(backend)}\n`);
   const saved = served ? undefined : loadPolicy(values.checkpoint);
   if (saved?.optimizer) for (const t of saved.optimizer.values()) t.dispose();
-  const policy: AnyPolicy = served ?? new GptPolicy(saved!.model, saved!.tokenizer);
-  const tasks: Task[] = loadSplit(TASKS_DIR, split).slice(0, limit);
-  const pool = new SandboxPool({ timeoutMs: config.sandbox.timeoutMs });
   const out = path.resolve(values.out);
   const started = Date.now();
   try {
     const sampling = { ...config.sampling, topK: config.sampling.topK || undefined, topP: config.sampling.topP < 1 ? config.sampling.topP : undefined };
     const shape = { groupSize: config.groupSize, turns: config.turns, childrenPerFailed: config.childrenPerFailed };
-    const { trees, counts } = await rollout(policy, tasks, pool, {
-      ...sampling,
+    const treeShape: TreeShape = {
       ...shape,
       seed: config.seed,
-      binary: config.reward.binary,
       maxExpandedPerGroup: config.interPrune.enabled && config.interPrune.skipExpansion ? config.interPrune.maxSubtrees : undefined,
-    });
+    };
+    const grown = servedBench
+      ? await growOnBenchmark(servedBench, problems!, config, sampling, treeShape, timeoutMs)
+      : await growOnKitTasks(servedKit ?? new GptPolicy(saved!.model, saved!.tokenizer), loadSplit(TASKS_DIR, split as Split).slice(0, limit), config, sampling, treeShape, servedKit?.options.system);
+    const { trees, counts } = grown;
     const scored = trees.map((t) => scoreTree(t, config));
-    const examples = exportExamples(scored, new Map(tasks.map((t) => [t.id, t])), { system: served?.options.system });
-    const policyInfo = served ? describeOpenAIPolicy(served) : { policy: "kit", checkpoint: path.relative(ROOT, path.resolve(values.checkpoint)), backend: backend!.name };
+    const examples = grown.examples(scored);
+    const policyInfo = servedBench ? describeOpenAIPolicy(servedBench) : servedKit ? describeOpenAIPolicy(servedKit) : { policy: "kit", checkpoint: path.relative(ROOT, path.resolve(values.checkpoint)), backend: backend!.name };
     const { gitCommit, gitDirty } = provenance();
     saveTreeBatch(path.join(out, "trees.jsonl"), {
       header: {
@@ -91,8 +154,9 @@ export async function main(argv: string[]): Promise<void> {
         ...policyInfo,
         gitCommit,
         gitDirty,
-        split,
-        taskIds: tasks.map((t) => t.id),
+        ...(bench ? { bench, ...pick(values, ["file", "visible", "references"]) } : {}),
+        ...(split !== undefined ? { split } : {}),
+        taskIds: grown.taskIds,
         seed: config.seed,
         ...shape,
         sampling: config.sampling,
@@ -116,7 +180,8 @@ export async function main(argv: string[]): Promise<void> {
     const summary = {
       out: path.relative(ROOT, out),
       ...policyInfo,
-      split,
+      ...(bench ? { bench } : {}),
+      ...(split !== undefined ? { split } : {}),
       trees: trees.length,
       candidates: counts.candidates,
       examples: examples.length,
@@ -134,7 +199,11 @@ export async function main(argv: string[]): Promise<void> {
     }
     if (values.json) printJsonLast(summary);
   } finally {
-    await pool.close();
     saved?.model.dispose();
   }
+}
+
+/** The flags among `names` that were given, as header fields (where the problems came from). */
+function pick(values: Record<string, unknown>, names: readonly string[]): Record<string, unknown> {
+  return Object.fromEntries(names.filter((n) => values[n] !== undefined).map((n) => [n, values[n]]));
 }

@@ -14,7 +14,7 @@ import type { Task } from "../tasks/types";
 import type { Outcome } from "../sandbox/types";
 import type { ProgramRunner } from "../feedback";
 import type { Attempt } from "../model/prompt";
-import { attemptBatch, type AttemptResult } from "../attempts";
+import { attemptBatch, type AttemptSource, type ScoredAttempt } from "../attempts";
 import type { SamplingOptions } from "../model/policy";
 import type { AnyPolicy } from "../policy/conversation";
 import { hashString } from "../util/rng";
@@ -71,19 +71,9 @@ interface Chain<T> {
   history: Attempt[];
 }
 
-/** One attempt as the loop needs it: the program, its evaluation and its token counts. */
-export type ScoredAttempt = Pick<AttemptResult, "code" | "promptIds" | "completionIds" | "droppedAttempts"> & {
-  /** The whole answer when it differs from the program (a served model's text around its code block). */
-  text?: string;
-  evaluation: { reward: number; outcome: Outcome; feedback: string; solved: boolean; visiblePassed: boolean };
-};
-
-/**
- * Where a turn's attempts come from: one program per (task, branch history), evaluated. For a
- * policy on the kit's tasks that is attemptBatch (evaluateIterK); other sources (a reference
- * program, a model on a Python benchmark: src/benchmarks/attempt-sources.ts) plug in here.
- */
-export type AttemptSource<T> = (batch: readonly { task: T; history: readonly Attempt[] }[], seed: number) => Promise<readonly ScoredAttempt[]>;
+// Where a turn's attempts come from (a policy on the kit's tasks, a reference program, a model on a
+// Python benchmark): src/attempts.ts; re-exported here, where the loop that first needed them lives.
+export type { AttemptSource, ScoredAttempt };
 
 export type IterKLoopOptions = Pick<IterKOptions, "turns" | "samples" | "seed" | "batchSize">;
 

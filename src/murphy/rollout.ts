@@ -16,11 +16,15 @@
  * chunks of `batchSize` prompts) and run in the sandbox together. With InterP's
  * `skipExpansion`, only the best `maxSubtrees` failed candidates of each sibling group are
  * expanded (ranked by their own reward, the only one known before expansion).
+ *
+ * `rollout` grows the trees of the kit's tasks with a policy; `growTrees` is the same loop over any
+ * problem type with an id, with candidates from an AttemptSource (src/attempts.ts), e.g. a model
+ * served over HTTP on a Python benchmark (src/benchmarks/attempt-sources.ts).
  */
 import type { Task } from "../tasks/types";
 import type { ProgramRunner } from "../feedback";
 import type { Attempt } from "../model/prompt";
-import { attemptBatch } from "../attempts";
+import { attemptBatch, type AttemptSource, type SampledScoredAttempt } from "../attempts";
 import type { SamplingOptions } from "../model/policy";
 import type { AnyPolicy } from "../policy/conversation";
 import { hashString } from "../util/rng";
@@ -28,7 +32,8 @@ import { selectForExpansion } from "./prune";
 import { prefillTokens } from "./compute";
 import type { RolloutTree, TreeNode } from "./tree";
 
-export interface RolloutOptions extends SamplingOptions {
+/** The shape of the trees and the seed: what growTrees needs besides its attempt source. */
+export interface TreeShape {
   /** G: candidates sampled from the task prompt at turn 1. */
   groupSize: number;
   /** S: the most turns on a branch (1 = single-turn GRPO). */
@@ -38,9 +43,12 @@ export interface RolloutOptions extends SamplingOptions {
   seed: number;
   /** Prompts per sampling call (memory bound). */
   batchSize?: number;
-  binary?: boolean;
   /** When set, expand at most this many failed candidates per sibling group (InterP skipExpansion). */
   maxExpandedPerGroup?: number;
+}
+
+export interface RolloutOptions extends TreeShape, SamplingOptions {
+  binary?: boolean;
 }
 
 /** A candidate waiting to be sampled: its tree, its parent and its branch history. */
@@ -64,11 +72,21 @@ export interface RolloutCounts {
   candidates: number;
 }
 
+/** The trees of the kit's tasks: `policy` samples every candidate, `runner` runs it on the task's tests. */
 export async function rollout(
   policy: AnyPolicy,
   tasks: readonly Task[],
   runner: ProgramRunner,
   opts: RolloutOptions,
+): Promise<{ trees: RolloutTree[]; counts: RolloutCounts }> {
+  return growTrees(tasks, (items, seed) => attemptBatch(policy, runner, items, opts, seed), opts);
+}
+
+/** The trees of any problems with an id, each turn's candidates from `attempt` (sampled and evaluated). */
+export async function growTrees<T extends { id: string }>(
+  tasks: readonly T[],
+  attempt: AttemptSource<T, SampledScoredAttempt>,
+  opts: TreeShape,
 ): Promise<{ trees: RolloutTree[]; counts: RolloutCounts }> {
   const batchSize = opts.batchSize ?? 64;
   const trees: RolloutTree[] = tasks.map((t) => ({ taskId: t.id, nodes: [] }));
@@ -85,7 +103,7 @@ export async function rollout(
     for (let start = 0; start < pending.length; start += batchSize) {
       const chunk = pending.slice(start, start + batchSize);
       const items = chunk.map((p) => ({ task: tasks[p.tree], history: p.history }));
-      const attempts = await attemptBatch(policy, runner, items, opts, hashString(`${opts.seed}/rollout/turn${turn}/chunk${start}`));
+      const attempts = await attempt(items, hashString(`${opts.seed}/rollout/turn${turn}/chunk${start}`));
       counts.promptTokens += prefillTokens(attempts.map((a) => a.promptIds));
       chunk.forEach((p, i) => {
         const tree = trees[p.tree];

@@ -56,16 +56,18 @@ export function branchHistory(tree: RolloutTree, nodeId: number): Attempt[] {
 
 /**
  * One example per kept candidate of each scored tree, in tree order then node order.
- * @param tasks the trees' tasks by id (their prompts render the messages).
+ * @param tasks the trees' tasks by id (their prompts render the messages): the kit's `Task`s, or
+ *   any problem type T given its `style` (a benchmark's problems with `pythonStyle`).
  * @param options.style how a task is put as chat messages (default: the kit's own tasks);
  *   options.system the system message the policy sent, if any.
  */
-export function exportExamples(
+export function exportExamples<T = Task>(
   scored: readonly ScoredTree[],
-  tasks: ReadonlyMap<string, Task>,
-  options: { style?: (task: Task) => PromptStyle; system?: string } = {},
+  tasks: ReadonlyMap<string, T>,
+  options: { style?: (task: T) => PromptStyle<T>; system?: string } = {},
 ): ExportedExample[] {
-  const style = options.style ?? (() => KIT_STYLE);
+  // Without a style the tasks are the kit's own (T = Task).
+  const style = options.style ?? (() => KIT_STYLE as unknown as PromptStyle<T>);
   const out: ExportedExample[] = [];
   for (const s of scored) {
     const task = tasks.get(s.tree.taskId);

@@ -5,7 +5,8 @@
  *   line 1   {"format": "murphy-rollout-trees", "version": 1, ...provenance}
  *   line 2+  one RolloutTree per line: {"taskId": "...", "nodes": [TreeNode, ...]}
  *
- * The header's other fields say where the trees came from (checkpoint, config, seed, command);
+ * The header's other fields say where the trees came from (checkpoint, config, seed, command;
+ * `bench` for trees on a Python benchmark, whose `taskId`s are its problem ids: "HumanEval/0");
  * they are kept as written and not interpreted. Pure string functions, no file system: the browser
  * bundle uses them too (tree-file.ts reads and writes files).
  */
