@@ -25,6 +25,7 @@ import { loadPolicy } from "../model/store";
 import { GptPolicy } from "../model/gpt-policy";
 import { loadConfig } from "../murphy/config";
 import { rollout } from "../murphy/rollout";
+import { stageOptions } from "../murphy/stage-options";
 import { scoreTree } from "../murphy/pipeline";
 import { treeMetrics } from "../murphy/metrics";
 import { saveTreeBatch } from "../murphy/tree-file";
@@ -70,16 +71,10 @@ export async function main(argv: string[]): Promise<void> {
   const out = path.resolve(values.out);
   const started = Date.now();
   try {
-    const sampling = { ...config.sampling, topK: config.sampling.topK || undefined, topP: config.sampling.topP < 1 ? config.sampling.topP : undefined };
+    const options = stageOptions(config);
     const shape = { groupSize: config.groupSize, turns: config.turns, childrenPerFailed: config.childrenPerFailed };
-    const { trees, counts } = await rollout(policy, tasks, pool, {
-      ...sampling,
-      ...shape,
-      seed: config.seed,
-      binary: config.reward.binary,
-      maxExpandedPerGroup: config.interPrune.enabled && config.interPrune.skipExpansion ? config.interPrune.maxSubtrees : undefined,
-    });
-    const scored = trees.map((t) => scoreTree(t, config));
+    const { trees, counts } = await rollout(policy, tasks, pool, { ...options.rollout, seed: config.seed });
+    const scored = trees.map((t) => scoreTree(t, options.score));
     const examples = exportExamples(scored, new Map(tasks.map((t) => [t.id, t])), { system: served?.options.system });
     const policyInfo = served ? describeOpenAIPolicy(served) : { policy: "kit", checkpoint: path.relative(ROOT, path.resolve(values.checkpoint)), backend: backend!.name };
     const { gitCommit, gitDirty } = provenance();
@@ -112,7 +107,7 @@ export async function main(argv: string[]): Promise<void> {
       })),
     );
     writeJsonl(path.join(out, "examples.jsonl"), examples);
-    const metrics = treeMetrics(scored, { turns: config.turns, zeroVarianceTolerance: config.intraPrune.zeroVarianceTolerance, group: config.advantage.group });
+    const metrics = treeMetrics(scored, options.metrics);
     const summary = {
       out: path.relative(ROOT, out),
       ...policyInfo,

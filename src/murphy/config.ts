@@ -3,7 +3,8 @@
  * CPU. Every field is listed once in CONFIG_FIELDS with its meaning, default, accepted values and
  * source (paper, DeepSeekMath GRPO, DAPO, Dr. GRPO, TRL, or "ours" where the kit had to choose);
  * validation, defaults and the printable documentation all come from that table (the generic
- * machinery that reads it: src/util/fields.ts).
+ * machinery that reads it: src/util/fields.ts). What each stage of the method takes from a config
+ * is stage-options.ts.
  *
  * A config file is JSON holding any subset of the fields (the rest take defaults); keys starting
  * with "_" (e.g. "_comment") are comments. Overrides are "key.path=value" strings, the value

@@ -19,7 +19,7 @@ import { hashString } from "../util/rng";
 import { writeFileAtomic } from "../util/files";
 import type { Config } from "./config";
 import type { TrainingExample } from "./pipeline";
-import { samplingOf } from "./step-batch";
+import { stageOptions } from "./stage-options";
 import { klFromSampler } from "./update";
 
 /** Completions per probe task. */
@@ -30,7 +30,7 @@ export async function sampleProbe(policy: Policy, tasks: readonly Task[], config
   const chosen = tasks.slice(0, config.eval.probeTasks);
   const maxPrompt = policy.blockSize - config.sampling.maxNewTokens;
   const prompts = chosen.flatMap((task) => Array.from({ length: PROBE_SAMPLES }, () => ({ task, ids: fitPrompt(policy.tokenizer, task, [], maxPrompt).ids })));
-  const sampled = await policy.sample(prompts.map((p) => p.ids), { ...samplingOf(config), seed: hashString(`${config.seed}/probe`) });
+  const sampled = await policy.sample(prompts.map((p) => p.ids), { ...stageOptions(config).sampling, seed: hashString(`${config.seed}/probe`) });
   return prompts.map((p, i) => ({
     taskId: p.task.id,
     nodeId: i,
@@ -57,5 +57,5 @@ export async function loadOrSampleProbe(out: string, start: () => Policy, tasks:
 
 /** KL(start || model) per completion token on the probe set, and the tokens forwarded to get it. */
 export function klFromStart(model: GPT, probe: readonly TrainingExample[], pad: number, config: Config): { kl: number; tokens: number } {
-  return klFromSampler(model, probe, pad, { microBatchSize: config.microBatchSize, temperature: config.sampling.temperature });
+  return klFromSampler(model, probe, pad, stageOptions(config).drift);
 }

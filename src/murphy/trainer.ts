@@ -25,7 +25,8 @@ import type { Config } from "./config";
 import { lossMetrics, treeMetrics } from "./metrics";
 import { meanFirstTurnTokens } from "./compute";
 import { klFromStart, loadOrSampleProbe } from "./drift";
-import { samplingOf, stepBatch } from "./step-batch";
+import { stageOptions } from "./stage-options";
+import { stepBatch } from "./step-batch";
 import { policyUpdate } from "./update";
 
 export interface TrainRun {
@@ -90,7 +91,8 @@ export async function train(run: TrainRun): Promise<TrainResult> {
   const metricsFile = path.join(out, "metrics.jsonl");
   const resuming = run.resume === true && fs.existsSync(path.join(checkpointDir, "model.safetensors"));
 
-  const optimizer = new AdamW({ learningRate: config.optimizer.lr, beta2: config.optimizer.beta2, weightDecay: config.optimizer.weightDecay });
+  const options = stageOptions(config);
+  const optimizer = new AdamW(options.optimizer);
   const loaded = resuming
     ? await resumeFrom<{ step: number; config: Config }>(checkpointDir, optimizer, config, "use another --out or drop --resume")
     : startFrom(config.initCheckpoint);
@@ -116,7 +118,6 @@ export async function train(run: TrainRun): Promise<TrainResult> {
   log(`train: ${model.summary()}; ${config.turns === 1 ? "GRPO (one turn)" : `MURPHY, ${config.turns} turns, ${config.credit.strategy}`}`);
 
   const policy = new GptPolicy(model, tokenizer);
-  const sampling = samplingOf(config);
   // kl/start's probe set, sampled from the starting policy: on a fresh run that is the model as
   // loaded; a resumed run reads it back from out/probe.json.
   const probe = config.eval.probeTasks > 0 && run.probeTasks?.length
@@ -135,11 +136,7 @@ export async function train(run: TrainRun): Promise<TrainResult> {
       const t1 = Date.now();
       optimizer.learningRate = learningRateAt(config, step);
       const update = policyUpdate(model, optimizer, examples, tokenizer.pad, {
-        loss: { epsLow: config.loss.epsLow, epsHigh: config.loss.epsHigh, beta: config.loss.beta, normalization: config.loss.normalization, maxTokens: config.sampling.maxNewTokens },
-        updateEpochs: config.loss.updateEpochs,
-        microBatchSize: config.microBatchSize,
-        temperature: config.sampling.temperature > 0 ? config.sampling.temperature : 1,
-        clipNorm: config.optimizer.clipNorm > 0 ? config.optimizer.clipNorm : undefined, // 0 = no clipping
+        ...options.update,
         reference,
         // Drift is measured on a schedule (a no-grad pass over the whole batch costs ~3/4 of the update).
         measureUpdateKl: driftStep(config, step),
@@ -155,7 +152,7 @@ export async function train(run: TrainRun): Promise<TrainResult> {
       const last = update.epochs[update.epochs.length - 1];
       const metrics: Record<string, number> = {
         step,
-        ...treeMetrics(scored, { turns: config.turns, zeroVarianceTolerance: config.intraPrune.zeroVarianceTolerance, group: config.advantage.group }),
+        ...treeMetrics(scored, options.metrics),
         ...(last ? lossMetrics(last.loss, last.diagnostics) : {}),
         "grad/norm": last ? last.gradNorm : 0,
         "step/skipped_nonfinite": skipped,
@@ -174,12 +171,7 @@ export async function train(run: TrainRun): Promise<TrainResult> {
       };
       const evalDue = step === config.steps || (config.eval.every > 0 && step % config.eval.every === 0);
       if (run.evalTasks.length > 0 && evalDue) {
-        const evaluation = await evaluateIterK(policy, run.evalTasks, run.runner, {
-          ...sampling,
-          turns: config.eval.turns,
-          samples: 1,
-          seed: hashString(`${config.seed}/eval/${step}`),
-        });
+        const evaluation = await evaluateIterK(policy, run.evalTasks, run.runner, { ...options.eval, seed: hashString(`${config.seed}/eval/${step}`) });
         evaluation.iterPass1.forEach((p, i) => (metrics[`eval/iter${i + 1}_pass1`] = p));
         metrics["time/eval_s"] = (Date.now() - t3) / 1000;
       }
