@@ -25,6 +25,11 @@ import { klFromSampler } from "./update";
 /** Completions per probe task. */
 export const PROBE_SAMPLES = 2;
 
+/** Whether step k measures drift (kl/update, kl/start): step 1, every eval.probeEvery steps, the last. */
+export function driftStep(config: Config, step: number): boolean {
+  return step === 1 || step % config.eval.probeEvery === 0 || step === config.steps;
+}
+
 /** Sample the probe set from `policy` (the starting policy): deterministic in the config's seed. */
 export async function sampleProbe(policy: Policy, tasks: readonly Task[], config: Config): Promise<TrainingExample[]> {
   const chosen = tasks.slice(0, config.eval.probeTasks);
@@ -53,6 +58,20 @@ export async function loadOrSampleProbe(out: string, start: () => Policy, tasks:
   const examples = await sampleProbe(start(), tasks, config);
   writeFileAtomic(file, JSON.stringify({ note: "kl/start probe: completions sampled from the starting policy (src/murphy/drift.ts)", examples }) + "\n");
   return examples;
+}
+
+/**
+ * The run's probe set, or none when `eval.probeTasks` is 0 or no probe tasks were given (then the
+ * run logs no kl/start). `start` is the starting policy: the model as loaded on a fresh run; a
+ * resumed run reads the probe back from `<out>/probe.json`.
+ */
+export async function openProbe(out: string, start: Policy, tasks: readonly Task[] | undefined, config: Config): Promise<TrainingExample[]> {
+  return config.eval.probeTasks > 0 && tasks?.length ? loadOrSampleProbe(out, () => start, tasks, config) : [];
+}
+
+/** kl/start at step k: measured on drift steps when there is a probe set, else undefined. */
+export function driftAt(step: number, model: GPT, probe: readonly TrainingExample[], pad: number, config: Config): { kl: number; tokens: number } | undefined {
+  return probe.length > 0 && driftStep(config, step) ? klFromStart(model, probe, pad, config) : undefined;
 }
 
 /** KL(start || model) per completion token on the probe set, and the tokens forwarded to get it. */
