@@ -13,6 +13,7 @@ const path = require("node:path");
 const ROOT = path.join(__dirname, "..");
 const INTEGRATION = new Set([
   "cli", // spawns the murphy command (and loads the base policy for `murphy eval`)
+  "cli-train", // spawns `murphy train` for a two-step run
   "eval-iterk", // sandbox workers
   "experiments-determinism", // trains and evaluates an experiment twice
   "experiments-runner", // experiment cells in their own processes
