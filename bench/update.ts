@@ -22,6 +22,7 @@
 import * as path from "node:path";
 import { selectBackend } from "../src/backend";
 import { loadConfig } from "../src/murphy/config";
+import { stageOptions } from "../src/murphy/stage-options";
 import { stepBatch } from "../src/murphy/step-batch";
 import { policyUpdate, type UpdateOptions } from "../src/murphy/update";
 import { GptPolicy } from "../src/model/gpt-policy";
@@ -65,13 +66,9 @@ async function main(): Promise<void> {
   const zeroAdvantage = examples.filter((e) => e.advantage === 0).length;
   console.log(`bench:update: ${backend.name}; ${examples.length} completions (${zeroAdvantage} with A = 0), ${completionTokens} completion + ${promptTokens} prompt tokens`);
 
-  const base: UpdateOptions = {
-    loss: { epsLow: config.loss.epsLow, epsHigh: config.loss.epsHigh, beta: 0, normalization: config.loss.normalization, maxTokens: config.sampling.maxNewTokens },
-    updateEpochs: 1,
-    microBatchSize: config.microBatchSize,
-    temperature: config.sampling.temperature,
-    clipNorm: undefined,
-  };
+  const fromConfig = stageOptions(config).update;
+  // One epoch, no KL and no clipping: the bench compares the gradients of the batch layouts.
+  const base: UpdateOptions = { ...fromConfig, loss: { ...fromConfig.loss, beta: 0 }, updateEpochs: 1, clipNorm: undefined };
   const paths = {
     old: { ...base, layout: "per-sequence", skipZeroAdvantage: false } as UpdateOptions,
     new: { ...base, layout: "shared-prompt", skipZeroAdvantage: true } as UpdateOptions,

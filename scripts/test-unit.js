@@ -14,6 +14,7 @@ const ROOT = path.join(__dirname, "..");
 const INTEGRATION = new Set([
   "bench-openai", // spawns the murphy command against a scripted server, Python sandbox
   "cli", // spawns the murphy command (and loads the base policy for `murphy eval`)
+  "cli-train", // spawns `murphy train` for a two-step run
   "eval-iterk", // sandbox workers
   "experiments-determinism", // trains and evaluates an experiment twice
   "experiments-runner", // experiment cells in their own processes

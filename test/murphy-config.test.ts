@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { CONFIG_FIELDS, defaultConfig, describeConfigFields, loadConfig, makeConfig, parseOverride } from "../src/murphy/config";
+import { CONFIG_FIELDS, defaultConfig, describeConfigFields, loadConfig, makeConfig } from "../src/murphy/config";
 import { writeFileAtomic } from "../src/util/files";
 import { tempDir } from "./helpers/temp";
 
@@ -81,11 +81,7 @@ test("files: missing and malformed files name the file", () => {
   assert.throws(() => loadConfig(bad), (e: Error) => e.message.startsWith(`config file ${bad} is not valid JSON (`));
 });
 
-test("--set overrides: JSON when it parses, else a string; errors name the override", () => {
-  assert.deepEqual(parseOverride("credit.gamma=0.9"), { path: "credit.gamma", value: 0.9 });
-  assert.deepEqual(parseOverride("eval.split=test"), { path: "eval.split", value: "test" });
-  assert.deepEqual(parseOverride("reward.binary=true"), { path: "reward.binary", value: true });
-  assert.deepEqual(parseOverride("initCheckpoint=a=b"), { path: "initCheckpoint", value: "a=b" });
+test("--set overrides win over the file; errors name the override (parsing: util-fields.test.ts)", () => {
   const file = configFile("base.json", { turns: 3 });
   const c = loadConfig(file, ["credit.gamma=0.9", "eval.split=test", "credit.strategy=mers", "turns=1", 'loss={"beta":0.04}']);
   assert.equal(c.credit.gamma, 0.9);

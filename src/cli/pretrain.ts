@@ -21,7 +21,7 @@ import { evaluateIterK } from "../eval/iterk";
 import { DEFAULT_PRETRAIN, FEEDBACK_PRETRAIN, pretrain, type PretrainConfig } from "../pretrain/pretrain";
 import { type FeedbackCardInputs, writeFeedbackModelCard, writeModelCard } from "../pretrain/card";
 import { suiteDir } from "../tasks/suites";
-import { parseOverride } from "../murphy/config";
+import { parseOverride } from "../util/fields";
 import { writeJsonl } from "../util/files";
 import { Progress } from "../util/progress";
 import { EVAL_DEFAULTS } from "./eval";

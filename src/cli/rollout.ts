@@ -32,6 +32,7 @@ import { loadPolicy } from "../model/store";
 import { GptPolicy } from "../model/gpt-policy";
 import { loadConfig, type Config } from "../murphy/config";
 import { growTrees, rollout, type RolloutCounts, type TreeShape } from "../murphy/rollout";
+import { stageOptions } from "../murphy/stage-options";
 import { scoreTree, type ScoredTree } from "../murphy/pipeline";
 import type { RolloutTree } from "../murphy/tree";
 import type { BenchmarkName, BenchProblem } from "../benchmarks/types";
@@ -131,18 +132,15 @@ export async function main(argv: string[]): Promise<void> {
   const out = path.resolve(values.out);
   const started = Date.now();
   try {
-    const sampling = { ...config.sampling, topK: config.sampling.topK || undefined, topP: config.sampling.topP < 1 ? config.sampling.topP : undefined };
+    const options = stageOptions(config);
     const shape = { groupSize: config.groupSize, turns: config.turns, childrenPerFailed: config.childrenPerFailed };
-    const treeShape: TreeShape = {
-      ...shape,
-      seed: config.seed,
-      maxExpandedPerGroup: config.interPrune.enabled && config.interPrune.skipExpansion ? config.interPrune.maxSubtrees : undefined,
-    };
+    const sampling = options.sampling;
+    const treeShape: TreeShape = { ...shape, seed: config.seed, maxExpandedPerGroup: options.rollout.maxExpandedPerGroup };
     const grown = servedBench
       ? await growOnBenchmark(servedBench, problems!, config, sampling, treeShape, timeoutMs)
       : await growOnKitTasks(servedKit ?? new GptPolicy(saved!.model, saved!.tokenizer), loadSplit(TASKS_DIR, split as Split).slice(0, limit), config, sampling, treeShape, servedKit?.options.system);
     const { trees, counts } = grown;
-    const scored = trees.map((t) => scoreTree(t, config));
+    const scored = trees.map((t) => scoreTree(t, options.score));
     const examples = grown.examples(scored);
     const policyInfo = servedBench ? describeOpenAIPolicy(servedBench) : servedKit ? describeOpenAIPolicy(servedKit) : { policy: "kit", checkpoint: path.relative(ROOT, path.resolve(values.checkpoint)), backend: backend!.name };
     const { gitCommit, gitDirty } = provenance();
@@ -176,7 +174,7 @@ export async function main(argv: string[]): Promise<void> {
       })),
     );
     writeJsonl(path.join(out, "examples.jsonl"), examples);
-    const metrics = treeMetrics(scored, { turns: config.turns, zeroVarianceTolerance: config.intraPrune.zeroVarianceTolerance, group: config.advantage.group });
+    const metrics = treeMetrics(scored, options.metrics);
     const summary = {
       out: path.relative(ROOT, out),
       ...policyInfo,

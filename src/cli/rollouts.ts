@@ -14,6 +14,7 @@ import { ROOT } from "../paths";
 import { BASE_CHECKPOINT, openKit } from "../kit";
 import { loadConfig } from "../murphy/config";
 import { rollout } from "../murphy/rollout";
+import { stageOptions } from "../murphy/stage-options";
 import { saveTreeBatch } from "../murphy/tree-file";
 import { TREE_BATCH_FORMAT, TREE_BATCH_VERSION } from "../murphy/tree-jsonl";
 import { checkpointHash } from "../experiments/spec";
@@ -49,10 +50,8 @@ export async function main(argv: string[]): Promise<void> {
     process.stderr.write(`rollouts: ${describeBackend(kit.backend)}\n`);
     const tasks = kit.tasks(split).filter((t) => difficulty === undefined || t.difficulty === difficulty).slice(0, limit);
     if (tasks.length === 0) throw new UsageError(`murphy rollouts: no ${split} task has difficulty ${difficulty}`);
-    const sampling = { ...config.sampling, topK: config.sampling.topK || undefined, topP: config.sampling.topP < 1 ? config.sampling.topP : undefined };
-    const tree = { groupSize: config.groupSize, turns: config.turns, childrenPerFailed: config.childrenPerFailed };
     const started = Date.now();
-    const { trees, counts } = await rollout(kit.policy, tasks, kit.pool, { ...sampling, ...tree, seed: config.seed, binary: config.reward.binary });
+    const { trees, counts } = await rollout(kit.policy, tasks, kit.pool, { ...stageOptions(config).rollout, seed: config.seed });
     const out = path.resolve(values.out);
     const { gitCommit, gitDirty } = provenance();
     saveTreeBatch(out, {
@@ -68,7 +67,9 @@ export async function main(argv: string[]): Promise<void> {
         split,
         taskIds: tasks.map((t) => t.id),
         seed: config.seed,
-        ...tree,
+        groupSize: config.groupSize,
+        turns: config.turns,
+        childrenPerFailed: config.childrenPerFailed,
         sampling: config.sampling,
         reward: config.reward,
       },

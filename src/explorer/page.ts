@@ -12,6 +12,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { buildSync } from "esbuild";
 import { defaultConfig } from "../murphy/config";
+import { stageOptions } from "../murphy/stage-options";
 import type { ScoreOptions } from "../murphy/pipeline";
 import { DATA_DIR, ROOT } from "../paths";
 import { writeFileAtomic } from "../util/files";
@@ -44,8 +45,7 @@ export function explorerBundle(): string {
 
 /** The run config's credit, advantage and pruning options: what the controls start from. */
 export function baseScoreOptions(): ScoreOptions {
-  const { credit, advantage, intraPrune, interPrune } = defaultConfig();
-  return { credit, advantage, intraPrune, interPrune };
+  return stageOptions(defaultConfig()).score;
 }
 
 /** The batches in `files` (default: every data/rollouts/*.jsonl) and the base options. */

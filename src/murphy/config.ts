@@ -2,7 +2,9 @@
  * One typed run configuration for MURPHY and its GRPO baseline, with defaults sized for a 2-core
  * CPU. Every field is listed once in CONFIG_FIELDS with its meaning, default, accepted values and
  * source (paper, DeepSeekMath GRPO, DAPO, Dr. GRPO, TRL, or "ours" where the kit had to choose);
- * validation, defaults and the printable documentation all come from that table.
+ * validation, defaults and the printable documentation all come from that table (the generic
+ * machinery that reads it: src/util/fields.ts). What each stage of the method takes from a config
+ * is stage-options.ts.
  *
  * A config file is JSON holding any subset of the fields (the rest take defaults); keys starting
  * with "_" (e.g. "_comment") are comments. Overrides are "key.path=value" strings, the value
@@ -14,6 +16,7 @@
  *   config.turns must be an integer >= 1 (got 0) in configs/murphy.json
  */
 import * as fs from "node:fs";
+import { BOOLEAN, enumOf, FieldTable, integer, type FieldSpec } from "../util/fields";
 import type { CreditStrategy } from "./credit";
 import type { AdvantageScale, StdKind } from "./advantages";
 import type { GroupMode } from "./groups";
@@ -47,31 +50,8 @@ export interface Config {
   sandbox: { timeoutMs: number };
 }
 
-/** What values a field accepts; also renders the "must be ..." part of an error. */
-export type FieldRule =
-  | { kind: "integer"; min: number; max?: number; nullable?: boolean }
-  | { kind: "number"; min?: number; max?: number; minExclusive?: boolean; maxExclusive?: boolean }
-  | { kind: "boolean" }
-  | { kind: "enum"; values: readonly string[] }
-  | { kind: "string" };
-
-export interface ConfigField {
-  /** Dotted path, e.g. "credit.gamma". */
-  path: string;
-  rule: FieldRule;
-  default: unknown;
-  /** What the field means and does. */
-  doc: string;
-  /** Where the default or the definition comes from. */
-  source: string;
-}
-
-const integer = (min: number, max?: number): FieldRule => ({ kind: "integer", min, max });
-const enumOf = (...values: string[]): FieldRule => ({ kind: "enum", values });
-const BOOL: FieldRule = { kind: "boolean" };
-
 /** Every config field, in file order. The single source of defaults and documentation. */
-export const CONFIG_FIELDS: readonly ConfigField[] = [
+export const CONFIG_FIELDS: readonly FieldSpec[] = [
   { path: "seed", rule: integer(0), default: 0, source: "ours",
     doc: "Seed of every random stream of the run (task order, sampling, initialisation)." },
   { path: "steps", rule: integer(1), default: 100, source: "ours (CPU-sized)",
@@ -84,13 +64,13 @@ export const CONFIG_FIELDS: readonly ConfigField[] = [
     doc: "S: most attempts on one branch. 1 = plain GRPO; 2 = one round of feedback and repair." },
   { path: "childrenPerFailed", rule: { kind: "integer", min: 1, nullable: true }, default: null, source: "paper's G_s; default = G ours",
     doc: "G_s: candidates sampled from each failed attempt's feedback. null = same as groupSize." },
-  { path: "reward.binary", rule: BOOL, default: false, source: "method.md",
+  { path: "reward.binary", rule: BOOLEAN, default: false, source: "method.md",
     doc: "false: r = fraction of all tests passed; true: r = 1 only if all tests pass, else 0." },
   { path: "credit.strategy", rule: enumOf("mars", "mers"), default: "mars", source: "paper (MaRS / MeRS); equations ours",
     doc: "How an expanded attempt is credited from its children: max (MaRS) or mean (MeRS) of their R." },
   { path: "credit.gamma", rule: { kind: "number", min: 0, max: 1 }, default: 0.9, source: "ours: validation pilot (configs/experiments/pilot.json, data/results/pilot/)",
     doc: "Discount per turn of delay in R(n) = max(r(n), gamma * AGG R(children)); 1 = none. With 1, MaRS credits a failed first attempt that a repair fixed exactly like a correct one, which flattened 59% of the pilot's turn-1 sibling groups (no gradient there) against 30% at 0.9 and 29% at 0.7; validation Iter-1/2/3 after 150 steps (lr 2e-4): gamma 1 0.505/0.582/0.607, 0.9 0.508/0.586/0.614, 0.7 0.495/0.557/0.582. gamma = 1 stays available (configs/murphy-mars-g1.json)." },
-  { path: "credit.keepOwn", rule: BOOL, default: true, source: "ours",
+  { path: "credit.keepOwn", rule: BOOLEAN, default: true, source: "ours",
     doc: "true: R(n) = max(r(n), gamma*AGG); false: R(n) = gamma*AGG (an expanded attempt is judged only by its repairs)." },
   { path: "advantage.scale", rule: enumOf("std", "none"), default: "std", source: "DeepSeekMath GRPO (std) / Dr. GRPO (none)",
     doc: "std: A = (R - mean)/(std + eps); none: A = R - mean (Dr. GRPO, no difficulty bias)." },
@@ -102,17 +82,17 @@ export const CONFIG_FIELDS: readonly ConfigField[] = [
     doc: "Which candidates share a baseline (and are pruned together by IntraP): siblings (one prompt) or all of a task's candidates at one turn." },
   { path: "advantage.over", rule: enumOf("full-group", "kept"), default: "full-group", source: "ours",
     doc: "Group the advantages of kept candidates are normalised over: the full sibling group, or only its IntraP-kept members." },
-  { path: "intraPrune.enabled", rule: BOOL, default: false, source: "paper (IntraP); rule ours",
+  { path: "intraPrune.enabled", rule: BOOLEAN, default: false, source: "paper (IntraP); rule ours",
     doc: "Prune inside sibling groups after the rollouts (zero-variance groups, then the budget B)." },
   { path: "intraPrune.zeroVarianceTolerance", rule: { kind: "number", min: 0 }, default: 1e-6, source: "ours",
     doc: "A group whose propagated rewards span (max - min) at most this carries no signal and is dropped." },
   { path: "intraPrune.maxPerGroup", rule: integer(1), default: 2, source: "ours",
     doc: "B: candidates kept per group, largest |A| first, split ceil(B/2) positive / floor(B/2) negative (prune.ts)." },
-  { path: "interPrune.enabled", rule: BOOL, default: false, source: "paper (InterP); rule ours",
+  { path: "interPrune.enabled", rule: BOOLEAN, default: false, source: "paper (InterP); rule ours",
     doc: "Prune across turns: keep the subtrees of at most K expanded attempts per parent, ranked by R." },
   { path: "interPrune.maxSubtrees", rule: integer(1), default: 2, source: "ours",
     doc: "K: expanded subtrees kept per parent (sibling group)." },
-  { path: "interPrune.skipExpansion", rule: BOOL, default: false, source: "method.md option; ranking ours",
+  { path: "interPrune.skipExpansion", rule: BOOLEAN, default: false, source: "method.md option; ranking ours",
     doc: "Also save the sampling: expand only K failed attempts per group, ranked by their own reward (selectForExpansion)." },
   { path: "sampling.temperature", rule: { kind: "number", min: 0, minExclusive: true }, default: 1, source: "GRPO practice (TRL default 1)",
     doc: "Softmax temperature when sampling candidates." },
@@ -166,159 +146,10 @@ export const CONFIG_FIELDS: readonly ConfigField[] = [
     doc: "Wall-clock limit for all tests of one candidate program, in ms." },
 ];
 
-const FIELD_BY_PATH = new Map(CONFIG_FIELDS.map((f) => [f.path, f]));
+const TABLE = new FieldTable("config", CONFIG_FIELDS);
 
-/** Object paths ("credit", "loss", ...) that hold fields. */
-const GROUP_PATHS = new Set(CONFIG_FIELDS.filter((f) => f.path.includes(".")).map((f) => f.path.split(".")[0]));
-
-type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
-type JsonObject = { [key: string]: Json };
-
-function isObject(v: unknown): v is JsonObject {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
-}
-
-function setPath(target: JsonObject, path: string, value: Json): void {
-  const parts = path.split(".");
-  let node = target;
-  for (const part of parts.slice(0, -1)) {
-    if (!isObject(node[part])) node[part] = {};
-    node = node[part] as JsonObject;
-  }
-  node[parts[parts.length - 1]] = value;
-}
-
-function getPath(source: JsonObject, path: string): Json | undefined {
-  let node: Json | undefined = source;
-  for (const part of path.split(".")) node = isObject(node) ? node[part] : undefined;
-  return node;
-}
-
-/** The defaults as a plain object, before `childrenPerFailed` is resolved. */
-function defaultObject(): JsonObject {
-  const out: JsonObject = {};
-  for (const f of CONFIG_FIELDS) setPath(out, f.path, f.default as Json);
-  return out;
-}
-
-function editDistance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    let diagonal = row[0];
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const above = row[j];
-      row[j] = Math.min(row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1].toLowerCase() === b[j - 1].toLowerCase() ? 0 : 1));
-      diagonal = above;
-    }
-  }
-  return row[b.length];
-}
-
-/** " (did you mean config.x?)" for the closest known path, or "" when nothing is close. */
-function didYouMean(path: string): string {
-  const last = path.split(".").pop()!;
-  const known = [...FIELD_BY_PATH.keys(), ...GROUP_PATHS];
-  let best = "";
-  let bestScore = Infinity;
-  for (const candidate of known) {
-    // Compare last segments (catches a right name at the wrong level) and whole paths (typos).
-    const score = Math.min(editDistance(last, candidate.split(".").pop()!), editDistance(path, candidate));
-    if (score < bestScore) [best, bestScore] = [candidate, score];
-  }
-  return bestScore <= Math.max(2, Math.floor(last.length / 3)) ? ` (did you mean config.${best}?)` : "";
-}
-
-function describeRule(rule: FieldRule): string {
-  switch (rule.kind) {
-    case "integer": {
-      const range = rule.max === undefined ? `>= ${rule.min}` : `in [${rule.min}, ${rule.max}]`;
-      return `an integer ${range}${rule.nullable ? " or null" : ""}`;
-    }
-    case "number": {
-      const { min, max } = rule;
-      if (min !== undefined && max !== undefined) {
-        return `a number in ${rule.minExclusive ? "(" : "["}${min}, ${max}${rule.maxExclusive ? ")" : "]"}`;
-      }
-      if (min !== undefined) return `a number ${rule.minExclusive ? ">" : ">="} ${min}`;
-      if (max !== undefined) return `a number ${rule.maxExclusive ? "<" : "<="} ${max}`;
-      return "a finite number";
-    }
-    case "boolean":
-      return "true or false";
-    case "enum":
-      return `one of ${rule.values.map((v) => JSON.stringify(v)).join(", ")}`;
-    case "string":
-      return "a non-empty string";
-  }
-}
-
-function accepts(rule: FieldRule, v: unknown): boolean {
-  switch (rule.kind) {
-    case "integer":
-      if (v === null) return rule.nullable === true;
-      return typeof v === "number" && Number.isInteger(v) && v >= rule.min && (rule.max === undefined || v <= rule.max);
-    case "number": {
-      if (typeof v !== "number" || !Number.isFinite(v)) return false;
-      if (rule.min !== undefined && (rule.minExclusive ? v <= rule.min : v < rule.min)) return false;
-      if (rule.max !== undefined && (rule.maxExclusive ? v >= rule.max : v > rule.max)) return false;
-      return true;
-    }
-    case "boolean":
-      return typeof v === "boolean";
-    case "enum":
-      return typeof v === "string" && rule.values.includes(v);
-    case "string":
-      return typeof v === "string" && v.length > 0;
-  }
-}
-
-/**
- * Copy the fields of `source` onto `target`, recording where each came from. Unknown keys and
- * non-objects where a group is expected are errors.
- */
-function mergeInto(target: JsonObject, source: JsonObject, origin: Map<string, string>, where: string, prefix = ""): void {
-  for (const [key, value] of Object.entries(source)) {
-    if (key.startsWith("_")) continue;
-    const path = prefix ? `${prefix}.${key}` : key;
-    if (GROUP_PATHS.has(path)) {
-      if (!isObject(value)) throw new Error(`config.${path} must be an object (got ${JSON.stringify(value)}) in ${where}`);
-      mergeInto(target, value, origin, where, path);
-    } else if (FIELD_BY_PATH.has(path)) {
-      setPath(target, path, value);
-      origin.set(path, where);
-    } else {
-      throw new Error(`config.${path} is not a known field${didYouMean(path)} in ${where}`);
-    }
-  }
-}
-
-/** Parse one "key.path=value" override into a path and a JSON value (string if not JSON). */
-export function parseOverride(text: string): { path: string; value: Json } {
-  const eq = text.indexOf("=");
-  if (eq <= 0) throw new Error(`--set ${text}: expected key.path=value, e.g. credit.gamma=0.9`);
-  const path = text.slice(0, eq).trim();
-  const raw = text.slice(eq + 1);
-  let value: Json;
-  try {
-    value = JSON.parse(raw) as Json;
-  } catch {
-    value = raw;
-  }
-  return { path, value };
-}
-
-function checkFields(merged: JsonObject, origin: Map<string, string>): void {
-  for (const f of CONFIG_FIELDS) {
-    const value = getPath(merged, f.path);
-    if (!accepts(f.rule, value)) {
-      throw new Error(`config.${f.path} must be ${describeRule(f.rule)} (got ${JSON.stringify(value)}) in ${origin.get(f.path) ?? "the defaults"}`);
-    }
-  }
-}
-
-function checkCombinations(c: Config, origin: Map<string, string>): void {
-  const at = (path: string) => origin.get(path) ?? "the defaults";
+/** Rules that tie two fields together (each field alone is checked by the table). */
+function checkCombinations(c: Config, at: (path: string) => string): void {
   if (c.interPrune.skipExpansion && !c.interPrune.enabled) {
     throw new Error(`config.interPrune.skipExpansion = true needs config.interPrune.enabled = true (in ${at("interPrune.skipExpansion")})`);
   }
@@ -332,27 +163,10 @@ function checkCombinations(c: Config, origin: Map<string, string>): void {
  * `where` names the object's origin in errors.
  */
 export function makeConfig(partial: unknown = {}, overrides: readonly string[] = [], where = "the given object"): Config {
-  if (!isObject(partial)) throw new Error(`config must be a JSON object (got ${JSON.stringify(partial)}) in ${where}`);
-  const merged = defaultObject();
-  const origin = new Map<string, string>();
-  mergeInto(merged, partial, origin, where);
-  for (const text of overrides) {
-    const { path, value } = parseOverride(text);
-    const source = `--set ${text}`;
-    if (!FIELD_BY_PATH.has(path)) {
-      if (GROUP_PATHS.has(path) && isObject(value)) {
-        mergeInto(merged, value, origin, source, path);
-        continue;
-      }
-      throw new Error(`config.${path} is not a known field${didYouMean(path)} in ${source}`);
-    }
-    setPath(merged, path, value);
-    origin.set(path, source);
-  }
-  checkFields(merged, origin);
-  const config = merged as unknown as Config;
+  const { value, originOf } = TABLE.resolve(partial, overrides, where);
+  const config = value as unknown as Config;
   if ((config.childrenPerFailed as number | null) === null) config.childrenPerFailed = config.groupSize;
-  checkCombinations(config, origin);
+  checkCombinations(config, originOf);
   return config;
 }
 
@@ -378,7 +192,5 @@ export function loadConfig(file: string, overrides: readonly string[] = []): Con
 
 /** The documentation table as text lines, e.g. for `--help` or a notebook cell. */
 export function describeConfigFields(): string[] {
-  return CONFIG_FIELDS.map(
-    (f) => `${f.path} = ${JSON.stringify(f.default)}  (${describeRule(f.rule)}; source: ${f.source})\n    ${f.doc}`,
-  );
+  return TABLE.describe();
 }

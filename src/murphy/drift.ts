@@ -19,18 +19,23 @@ import { hashString } from "../util/rng";
 import { writeFileAtomic } from "../util/files";
 import type { Config } from "./config";
 import type { TrainingExample } from "./pipeline";
-import { samplingOf } from "./step-batch";
+import { stageOptions } from "./stage-options";
 import { klFromSampler } from "./update";
 
 /** Completions per probe task. */
 export const PROBE_SAMPLES = 2;
+
+/** Whether step k measures drift (kl/update, kl/start): step 1, every eval.probeEvery steps, the last. */
+export function driftStep(config: Config, step: number): boolean {
+  return step === 1 || step % config.eval.probeEvery === 0 || step === config.steps;
+}
 
 /** Sample the probe set from `policy` (the starting policy): deterministic in the config's seed. */
 export async function sampleProbe(policy: Policy, tasks: readonly Task[], config: Config): Promise<TrainingExample[]> {
   const chosen = tasks.slice(0, config.eval.probeTasks);
   const maxPrompt = policy.blockSize - config.sampling.maxNewTokens;
   const prompts = chosen.flatMap((task) => Array.from({ length: PROBE_SAMPLES }, () => ({ task, ids: fitPrompt(policy.tokenizer, task, [], maxPrompt).ids })));
-  const sampled = await policy.sample(prompts.map((p) => p.ids), { ...samplingOf(config), seed: hashString(`${config.seed}/probe`) });
+  const sampled = await policy.sample(prompts.map((p) => p.ids), { ...stageOptions(config).sampling, seed: hashString(`${config.seed}/probe`) });
   return prompts.map((p, i) => ({
     taskId: p.task.id,
     nodeId: i,
@@ -55,7 +60,21 @@ export async function loadOrSampleProbe(out: string, start: () => Policy, tasks:
   return examples;
 }
 
+/**
+ * The run's probe set, or none when `eval.probeTasks` is 0 or no probe tasks were given (then the
+ * run logs no kl/start). `start` is the starting policy: the model as loaded on a fresh run; a
+ * resumed run reads the probe back from `<out>/probe.json`.
+ */
+export async function openProbe(out: string, start: Policy, tasks: readonly Task[] | undefined, config: Config): Promise<TrainingExample[]> {
+  return config.eval.probeTasks > 0 && tasks?.length ? loadOrSampleProbe(out, () => start, tasks, config) : [];
+}
+
+/** kl/start at step k: measured on drift steps when there is a probe set, else undefined. */
+export function driftAt(step: number, model: GPT, probe: readonly TrainingExample[], pad: number, config: Config): { kl: number; tokens: number } | undefined {
+  return probe.length > 0 && driftStep(config, step) ? klFromStart(model, probe, pad, config) : undefined;
+}
+
 /** KL(start || model) per completion token on the probe set, and the tokens forwarded to get it. */
 export function klFromStart(model: GPT, probe: readonly TrainingExample[], pad: number, config: Config): { kl: number; tokens: number } {
-  return klFromSampler(model, probe, pad, { microBatchSize: config.microBatchSize, temperature: config.sampling.temperature });
+  return klFromSampler(model, probe, pad, stageOptions(config).drift);
 }

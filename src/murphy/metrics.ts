@@ -6,16 +6,19 @@
  * Names containing "{s}" stand for one metric per turn: "turn{s}/solved" is logged as
  * "turn1/solved", "turn2/solved", ... up to the run's turns S.
  * "from" says who computes it: "trees" (treeMetrics below), "loss" (lossMetrics below, from
- * loss.ts diagnostics) or "trainer" (the training loop itself).
+ * loss.ts diagnostics) or "trainer" (stepMetrics below, from the step's update and drift probe,
+ * and the evaluation the trainer runs).
  */
 import type { LossDiagnostics } from "./loss";
-import type { ScoredTree } from "./pipeline";
+import type { ScoredTree, TrainingExample } from "./pipeline";
+import type { RolloutCounts } from "./rollout";
 import type { RolloutTree } from "./tree";
 import type { GroupMode } from "./groups";
 import { advantageGroups } from "./groups";
 import { mean, standardDeviation } from "./advantages";
 import { countReasons } from "./prune";
-import { sampledTokens } from "./compute";
+import { meanFirstTurnTokens, sampledTokens } from "./compute";
+import type { UpdateResult } from "./update";
 
 export interface MetricInfo {
   description: string;
@@ -181,4 +184,47 @@ export function lossMetrics(loss: number, d: LossDiagnostics): Record<string, nu
   if (d.kl !== undefined) out["kl"] = d.kl;
   if (d.entropy !== undefined) out["entropy"] = d.entropy;
   return out;
+}
+
+/** How long each part of a training step took, in ms since the epoch (Date.now()). */
+export interface StepTimes {
+  start: number;
+  rolloutDone: number;
+  updateDone: number;
+  driftDone: number;
+}
+
+/**
+ * Every metric of one training step except the evaluation's: the tree metrics of its batch, the
+ * loss metrics of its last update epoch, and the trainer's (compute, drift, learning rate, times).
+ */
+export function stepMetrics(
+  step: number,
+  batch: { trees: readonly RolloutTree[]; counts: RolloutCounts; scored: readonly ScoredTree[]; examples: readonly TrainingExample[] },
+  update: UpdateResult,
+  drift: { kl: number; tokens: number } | undefined,
+  learningRate: number,
+  times: StepTimes,
+  options: TreeMetricOptions,
+): Record<string, number> {
+  const last = update.epochs[update.epochs.length - 1];
+  return {
+    step,
+    ...treeMetrics(batch.scored, options),
+    ...(last ? lossMetrics(last.loss, last.diagnostics) : {}),
+    "grad/norm": last ? last.gradNorm : 0,
+    "step/skipped_nonfinite": update.epochs.filter((e) => e.skipped).length,
+    "step/examples": batch.examples.length,
+    "step/trained_sequences": update.trainedSequences,
+    "optimizer/lr": learningRate,
+    ...(update.updateKl !== undefined ? { "kl/update": update.updateKl } : {}),
+    ...(drift ? { "kl/start": drift.kl } : {}),
+    "tokens/prompt_prefill": batch.counts.promptTokens,
+    "tokens/sampled_turn1_mean": meanFirstTurnTokens(batch.trees),
+    "tokens/forwarded_grad": update.forwardedGrad,
+    "tokens/forwarded_no_grad": update.forwardedNoGrad + (drift?.tokens ?? 0),
+    "time/rollout_s": (times.rolloutDone - times.start) / 1000,
+    "time/update_s": (times.updateDone - times.rolloutDone) / 1000,
+    ...(drift ? { "time/drift_s": (times.driftDone - times.updateDone) / 1000 } : {}),
+  };
 }

@@ -10,6 +10,7 @@ import { hashString, Rng } from "../util/rng";
 import type { Config } from "./config";
 import { scoreTree, trainingExamples, type ScoredTree, type TrainingExample } from "./pipeline";
 import { rollout, type RolloutCounts } from "./rollout";
+import { stageOptions } from "./stage-options";
 import type { RolloutTree } from "./tree";
 
 export interface StepBatch {
@@ -28,23 +29,11 @@ export function tasksOfStep(tasks: readonly Task[], config: Config, step: number
   return [...chosen].map((i) => tasks[i]);
 }
 
-/** The sampling options of a config (topK 0 and topP 1 mean "off"). */
-export function samplingOf(config: Config) {
-  return { ...config.sampling, topK: config.sampling.topK || undefined, topP: config.sampling.topP < 1 ? config.sampling.topP : undefined };
-}
-
 /** Rollout, credit, pruning and advantages of step `step` (1-based); random choices derive from (seed, step). */
 export async function stepBatch(policy: Policy, trainTasks: readonly Task[], runner: ProgramRunner, config: Config, step: number): Promise<StepBatch> {
+  const options = stageOptions(config);
   const tasks = tasksOfStep(trainTasks, config, step);
-  const { trees, counts } = await rollout(policy, tasks, runner, {
-    ...samplingOf(config),
-    groupSize: config.groupSize,
-    turns: config.turns,
-    childrenPerFailed: config.childrenPerFailed,
-    seed: hashString(`${config.seed}/rollout/${step}`),
-    binary: config.reward.binary,
-    maxExpandedPerGroup: config.interPrune.enabled && config.interPrune.skipExpansion ? config.interPrune.maxSubtrees : undefined,
-  });
-  const scored = trees.map((t) => scoreTree(t, config));
+  const { trees, counts } = await rollout(policy, tasks, runner, { ...options.rollout, seed: hashString(`${config.seed}/rollout/${step}`) });
+  const scored = trees.map((t) => scoreTree(t, options.score));
   return { tasks, trees, counts, scored, examples: trainingExamples(scored) };
 }

@@ -1,2 +1,0 @@
-/** Kept for notebooks that import openKit from here; the kit is opened by src/kit.ts. */
-export { openKit, describeKit, type Kit, type OpenKitOptions } from "../kit";
