@@ -1,23 +1,36 @@
 #!/usr/bin/python3
-"""Time one full Adam training step of the kit's GPT shape in PyTorch on the CPU.
+"""Time one full training step of the kit's GPT in PyTorch on the CPU.
 
-bench/train.ts runs this next to its TensorFlow.js measurement, so the two numbers come from the
-same machine at the same moment. The model is the kit's (src/model/gpt.ts): token embedding plus
+bench/train.ts runs this next to its TensorFlow.js measurement, so the numbers come from the same
+machine at the same moment. The model is the kit's (src/model/gpt.ts): token embedding plus
 learned positions, pre-RMSNorm blocks with causal multi-head attention (one fused q|k|v matrix,
-no biases) and a ReLU MLP, a final RMSNorm and an untied output head; loss is cross-entropy on
-every position. Needs Debian's PyTorch (apt-get install python3-torch).
+no biases) and a ReLU MLP, a final RMSNorm and an untied output head. Two steps:
+
+  lm (default)  cross-entropy on every position of a [batch, seq] batch, Adam.
+  rl            --rl-shape FILE (bench/rl-step-shape.json): the micro-batches of one real MURPHY
+                update, right-padded like src/murphy/update.ts builds them; per micro-batch the
+                clipped surrogate (GRPO, token-normalised over the whole batch) on completion
+                tokens plus the entropy diagnostics, gradients accumulated; then the global-norm
+                clip and one AdamW step, as src/model/train.ts applyAccumulated does.
+
+Needs Debian's PyTorch with an optimised BLAS (apt-get install python3-torch libopenblas0-pthread).
 
     /usr/bin/python3 bench/torch_gpt_step.py --vocab 64 --d-model 64 --layers 2 --heads 4 \
-        --seq 64 --batch 32 --mlp-ratio 4 --steps 10
+        --seq 64 --batch 32 --steps 10 --threads 1
 
-The last line of stdout is one JSON object:
-    {"ms_per_step", "tokens_per_s", "cpu_ms_per_step", "cpu_tokens_per_s", "threads",
-     "torch_version", "steps", "config"}   (medians over the timed steps)
+Without --serve the last line of stdout is one JSON object: {"ms_per_step", "tokens_per_s",
+"cpu_ms_per_step", "threads", "blas", ...} (medians over the timed steps). With --serve the
+process prints one JSON line {"ready": ..., "blas": ...} after two warm-up steps, then runs one
+step per "step" line on stdin and answers with {"ms", "cpu_ms", "loss"}; "quit" ends it. This lets
+bench/train.ts alternate kit and torch steps.
 """
 import argparse
+import ctypes
 import json
 import math
+import os
 import statistics
+import sys
 import time
 
 import torch
@@ -26,15 +39,41 @@ import torch
 def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--vocab", type=int, default=64)
+    parser.add_argument("--block", type=int, default=0, help="positions in wpe; 0 = --seq (or the longest rl row)")
     parser.add_argument("--d-model", type=int, default=64)
     parser.add_argument("--layers", type=int, default=2)
     parser.add_argument("--heads", type=int, default=4)
     parser.add_argument("--mlp-ratio", type=int, default=4)
     parser.add_argument("--seq", type=int, default=64)
     parser.add_argument("--batch", type=int, default=32)
+    parser.add_argument("--rl-shape", default="", help="bench/rl-step-shape.json: time one MURPHY update instead")
+    parser.add_argument("--lr", type=float, default=1e-3)
+    parser.add_argument("--clip-norm", type=float, default=1.0, help="rl step only; 0 = off")
     parser.add_argument("--steps", type=int, default=10, help="timed steps (after 2 warm-up steps)")
     parser.add_argument("--threads", type=int, default=0, help="torch threads; 0 keeps torch's default")
+    parser.add_argument("--serve", action="store_true", help="run one step per 'step' line on stdin")
     return parser.parse_args()
+
+
+def blas_report():
+    """Which BLAS this process actually loaded, as torch and the dynamic linker see it."""
+    config = torch.__config__.show()
+    blas_info = next((part.split("=", 1)[1] for part in config.replace(",", " ").split() if part.startswith("BLAS_INFO=")), "unknown")
+    with open("/proc/self/maps") as maps:
+        libs = sorted({line.split()[-1] for line in maps if ("blas" in line or "lapack" in line) and line.split()[-1].startswith("/")})
+    report = {"torch_blas_info": blas_info, "libraries": libs, "openblas_env": {k: v for k, v in os.environ.items() if k.startswith("OPENBLAS_")}}
+    openblas = [lib for lib in libs if "libopenblas" in os.path.basename(lib)]
+    if openblas:
+        lib = ctypes.CDLL(openblas[0])
+        for name in ("openblas_get_corename", "openblas_get_config"):
+            getattr(lib, name).restype = ctypes.c_char_p
+        report.update(kind="openblas", core=lib.openblas_get_corename().decode(), config=lib.openblas_get_config().decode(), openblas_threads=lib.openblas_get_num_threads())
+    elif any("/blas/libblas.so" in lib for lib in libs):
+        # Debian's reference BLAS (netlib): the unoptimised fallback of python3-torch alone.
+        report.update(kind="reference")
+    else:
+        report.update(kind="other")
+    return report
 
 
 def rms_norm(x, gain, eps=1e-5):
@@ -80,13 +119,8 @@ class KitGPT(torch.nn.Module):
         return rms_norm(x, self.lnf) @ self.head
 
 
-def main():
-    args = parse_args()
-    if args.threads > 0:
-        torch.set_num_threads(args.threads)
-    torch.manual_seed(0)
-    model = KitGPT(args.vocab, args.seq, args.d_model, args.layers, args.heads, args.mlp_ratio)
-    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+def lm_step_fn(args, model):
+    optimizer = torch.optim.Adam(model.parameters(), lr=args.lr)
     ids = torch.randint(0, args.vocab, (args.batch, args.seq))
     targets = torch.randint(0, args.vocab, (args.batch, args.seq))
 
@@ -98,28 +132,111 @@ def main():
         optimizer.step()
         return loss.item()
 
-    for _ in range(2):
-        step()
-    times, cpu_times = [], []
-    for i in range(args.steps):
+    return step, args.batch * args.seq
+
+
+def rl_batches(args, shape):
+    """Right-padded micro-batches as src/murphy/update.ts builds them (pad id 0)."""
+    examples, size = shape["examples"], shape["microBatchSize"]
+    batches = []
+    for start in range(0, len(examples), size):
+        group = examples[start:start + size]
+        width = max(p + c for p, c in group)
+        ids = torch.zeros(len(group), width, dtype=torch.long)
+        mask = torch.zeros(len(group), width)
+        for row, (p, c) in enumerate(group):
+            ids[row, :p + c] = torch.randint(1, args.vocab, (p + c,))
+            mask[row, p:p + c] = 1
+        old = torch.full((len(group), width), -math.log(args.vocab)) + 0.01 * torch.randn(len(group), width)
+        batches.append({"ids": ids, "mask": mask, "old": old, "advantages": torch.randn(len(group))})
+    return batches
+
+
+def rl_step_fn(args, model, shape):
+    optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr, betas=(0.9, 0.95), eps=1e-8, weight_decay=0.0)
+    batches = rl_batches(args, shape)
+    completion_tokens = sum(float(b["mask"].sum()) for b in batches)
+    eps_low = eps_high = 0.2
+
+    def step():
+        optimizer.zero_grad(set_to_none=True)
+        total = 0.0
+        for b in batches:
+            ids, mask = b["ids"], b["mask"]
+            batch, width = ids.shape
+            logits = model(ids)[:, :-1]
+            logp_all = torch.log_softmax(logits, dim=-1)
+            # Log-prob of each actual next token; position 0 predicts nothing (0, masked anyway).
+            picked = logp_all.gather(-1, ids[:, 1:].unsqueeze(-1)).squeeze(-1)
+            logp = torch.cat([torch.zeros(batch, 1), picked], dim=1)
+            with torch.no_grad():
+                entropy = -(logp_all.exp() * logp_all).sum(-1)  # diagnostics, as the kit computes them
+                float((entropy * mask[:, 1:]).sum())
+            log_ratio = torch.where(mask > 0, logp - b["old"], torch.zeros_like(logp))
+            ratio = log_ratio.exp()
+            adv = b["advantages"].unsqueeze(1)
+            surrogate = torch.minimum(ratio * adv, ratio.clamp(1 - eps_low, 1 + eps_high) * adv)
+            loss = (-surrogate * mask).sum() / completion_tokens
+            loss.backward()
+            total += loss.item()
+        if args.clip_norm > 0:
+            torch.nn.utils.clip_grad_norm_(model.parameters(), args.clip_norm)
+        optimizer.step()
+        return total
+
+    tokens = sum(b["ids"].numel() for b in batches)
+    return step, tokens
+
+
+def main():
+    args = parse_args()
+    if args.threads > 0:
+        torch.set_num_threads(args.threads)
+    torch.manual_seed(0)
+    shape = None
+    if args.rl_shape:
+        with open(args.rl_shape) as f:
+            shape = json.load(f)
+    longest = max(p + c for p, c in shape["examples"]) if shape else args.seq
+    block = args.block or longest
+    model = KitGPT(args.vocab, block, args.d_model, args.layers, args.heads, args.mlp_ratio)
+    step, tokens = rl_step_fn(args, model, shape) if shape else lm_step_fn(args, model)
+    blas = blas_report()
+
+    def timed():
         started, cpu_started = time.perf_counter(), time.process_time()
         loss = step()
-        times.append(time.perf_counter() - started)
-        cpu_times.append(time.process_time() - cpu_started)
-        print(f"torch step {i + 1}/{args.steps}: {times[-1] * 1000:.1f} ms (loss {loss:.3f})", flush=True)
-    ms = statistics.median(times) * 1000
-    cpu_ms = statistics.median(cpu_times) * 1000
+        return (time.perf_counter() - started) * 1000, (time.process_time() - cpu_started) * 1000, loss
+
+    for _ in range(2):
+        step()
+    if args.serve:
+        print(json.dumps({"ready": True, "tokens": tokens, "threads": torch.get_num_threads(), "torch_version": torch.__version__, "blas": blas}), flush=True)
+        for line in sys.stdin:
+            if line.strip() == "quit":
+                break
+            ms, cpu_ms, loss = timed()
+            print(json.dumps({"ms": round(ms, 3), "cpu_ms": round(cpu_ms, 3), "loss": loss}), flush=True)
+        return
+    times, cpu_times = [], []
+    for i in range(args.steps):
+        ms, cpu_ms, loss = timed()
+        times.append(ms)
+        cpu_times.append(cpu_ms)
+        print(f"torch step {i + 1}/{args.steps}: {ms:.1f} ms (loss {loss:.3f})", flush=True)
+    ms = statistics.median(times)
+    cpu_ms = statistics.median(cpu_times)
     print(json.dumps({
         "ms_per_step": round(ms, 2),
-        "tokens_per_s": round(args.batch * args.seq / (ms / 1000), 1),
+        "tokens_per_s": round(tokens / (ms / 1000), 1),
         # CPU time of this process: less disturbed than wall time when other jobs share the cores.
         "cpu_ms_per_step": round(cpu_ms, 2),
-        "cpu_tokens_per_s": round(args.batch * args.seq / (cpu_ms / 1000), 1),
+        "cpu_tokens_per_s": round(tokens / (cpu_ms / 1000), 1),
         "threads": torch.get_num_threads(),
         "torch_version": torch.__version__,
+        "blas": blas,
         "steps": args.steps,
-        "config": {"vocab": args.vocab, "d_model": args.d_model, "layers": args.layers, "heads": args.heads,
-                   "mlp_ratio": args.mlp_ratio, "seq": args.seq, "batch": args.batch},
+        "tokens_per_step": tokens,
     }))
 
 

@@ -52,7 +52,7 @@ export interface GPTConfig {
  *   Cost grows slower than size (d192 has 2.2x the parameters for 1.4x the time), so the
  *   default sits at the size where an SFT warm-up of a few million tokens still takes under an
  *   hour here, with four heads so attention is not starved. How well each size learns the
- *   kit's tasks was not compared. bench/train.ts --shape default measures the default.
+ *   kit's tasks was not compared. bench/profile-train.ts and bench/train.ts measure the base checkpoint's shape.
  */
 export const DEFAULT_GPT_CONFIG: Readonly<GPTConfig> = Object.freeze({
   vocabSize: 102,

@@ -8,6 +8,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { GPT } from "./gpt";
+import { fusedTokenLogProbs } from "./logprob-op";
 import { oneHotFloat } from "./ops";
 
 export interface TokenLogProbOptions {
@@ -49,11 +50,17 @@ export function tokenLogProbs(model: GPT, ids: tf.Tensor2D, opts: TokenLogProbOp
     }
     const logits = model.logits(ids);
     // Positions 0..T-2 predict tokens 1..T-1.
-    const predicting = tf.reshape(tf.slice(logits, [0, 0, 0], [B, T - 1, V]), [B * (T - 1), V]);
+    const predicting = tf.reshape(tf.slice(logits, [0, 0, 0], [B, T - 1, V]), [B * (T - 1), V]) as tf.Tensor2D;
+    const targets = tf.reshape(tf.slice(ids, [0, 1], [B, T - 1]), [-1]) as tf.Tensor1D;
+    const fused = fusedTokenLogProbs(predicting, targets, temperature);
+    if (fused) {
+      const out = [tf.concat([zeros(), tf.reshape(fused.logp, [B, T - 1])], 1)];
+      if (opts.withEntropy) out.push(tf.concat([zeros(), tf.reshape(fused.entropy, [B, T - 1])], 1));
+      return out;
+    }
     const scaled = temperature === 1 ? predicting : tf.div(predicting, temperature);
     const logp = tf.logSoftmax(scaled) as tf.Tensor2D;
     // Pick log p of the actual next token with a one-hot product (gather has no wasm gradient).
-    const targets = tf.reshape(tf.slice(ids, [0, 1], [B, T - 1]), [-1]) as tf.Tensor1D;
     const picked = tf.sum(tf.mul(logp, oneHotFloat(targets, V)), -1);
     const out = [tf.concat([zeros(), tf.reshape(picked, [B, T - 1])], 1)];
     if (opts.withEntropy) {

@@ -1,0 +1,167 @@
+/**
+ * The native (OpenBLAS) kernels of src/model/native-kernels.ts and the fallbacks they must
+ * keep: products equal tf.matMul for every transpose combination; and a few training steps give
+ * the same losses and weights on the `cpu` backend (plain JavaScript, no custom kernel: what a
+ * GPU run's tfjs-node-gpu shares with it), on wasm with the native kernels, and on wasm with
+ * tf's own kernels.
+ */
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import * as tf from "@tensorflow/tfjs";
+import { selectBackend } from "../src/backend";
+import { GPT, type GPTConfig } from "../src/model/gpt";
+import { nativeKernelsInfo, nativeMatMul, nativeMatMulAvailable, setNativeKernelsEnabled } from "../src/model/native-kernels";
+import { tokenLogProbs } from "../src/model/logprobs";
+import { AdamW, optimizerStep, sftLoss } from "../src/model/train";
+import { installWasmKernels } from "../src/model/wasm-kernels";
+import { Rng } from "../src/util/rng";
+
+let fastBackend = "cpu";
+before(async () => {
+  fastBackend = (await selectBackend()).tfName;
+});
+after(() => setNativeKernelsEnabled(true));
+
+function random(shape: number[], seed: string): tf.Tensor {
+  const rng = new Rng(seed);
+  const size = shape.reduce((a, b) => a * b, 1);
+  return tf.tensor(Float32Array.from({ length: size }, () => rng.normal()), shape);
+}
+
+/** Float64 product of row-major `op(a)[M, K] @ op(b)[K, N]`, computed by hand. */
+function reference(a: Float32Array, b: Float32Array, M: number, K: number, N: number, transA: boolean, transB: boolean, alpha: number): Float64Array {
+  const out = new Float64Array(M * N);
+  for (let i = 0; i < M; i++) {
+    for (let j = 0; j < N; j++) {
+      let s = 0;
+      for (let k = 0; k < K; k++) s += (transA ? a[k * M + i] : a[i * K + k]) * (transB ? b[j * K + k] : b[k * N + j]);
+      out[i * N + j] = alpha * s;
+    }
+  }
+  return out;
+}
+
+test("nativeMatMul is available exactly on wasm with the module built, and null elsewhere", () => {
+  const info = nativeKernelsInfo();
+  assert.equal(nativeMatMulAvailable(), fastBackend === "wasm" && info.available);
+  if (info.available) assert.match(info.config ?? "", /OpenBLAS/);
+  else assert.ok(info.why, "says why it is off");
+});
+
+test("nativeMatMul equals a float64 product for all transposes, ranks 2 and 3, odd sizes, alpha", () => {
+  if (!nativeMatMulAvailable()) return;
+  for (const [G, M, K, N] of [
+    [1, 7, 5, 3],
+    [3, 17, 9, 1],
+    [2, 1, 33, 12],
+  ]) {
+    for (const transA of [false, true]) {
+      for (const transB of [false, true]) {
+        const alpha = transA ? 0.5 : 1;
+        const before = tf.memory().numTensors;
+        tf.tidy(() => {
+          const a = random(transA ? [G, K, M] : [G, M, K], `a${G}${M}`) as tf.Tensor3D;
+          const b = random(transB ? [G, N, K] : [G, K, N], `b${G}${N}`) as tf.Tensor3D;
+          const batched = nativeMatMul(a, b, transA, transB, alpha)!.dataSync();
+          const flat = G === 1 ? nativeMatMul(tf.squeeze(a, [0]) as tf.Tensor2D, tf.squeeze(b, [0]) as tf.Tensor2D, transA, transB, alpha)!.dataSync() : batched;
+          const [av, bv] = [a.dataSync() as Float32Array, b.dataSync() as Float32Array];
+          for (let g = 0; g < G; g++) {
+            const want = reference(av.subarray(g * M * K, (g + 1) * M * K), bv.subarray(g * K * N, (g + 1) * K * N), M, K, N, transA, transB, alpha);
+            for (let i = 0; i < M * N; i++) {
+              const where = `[${G},${M},${K},${N}] transA ${transA} transB ${transB} slice ${g} element ${i}`;
+              assert.ok(Math.abs(batched[g * M * N + i] - want[i]) < 1e-5 * Math.max(1, Math.abs(want[i])), where);
+              if (G === 1) assert.equal(flat[i], batched[i], where);
+            }
+          }
+        });
+        assert.equal(tf.memory().numTensors, before);
+      }
+    }
+  }
+});
+
+test("nativeMatMul rejects operands whose inner sizes differ", () => {
+  if (!nativeMatMulAvailable()) return;
+  tf.tidy(() => assert.throws(() => nativeMatMul(tf.ones([2, 3]) as tf.Tensor2D, tf.ones([2, 3]) as tf.Tensor2D), /do not match/));
+});
+
+const CONFIG: GPTConfig = { vocabSize: 23, blockSize: 12, dModel: 16, nLayer: 2, nHead: 2, mlpRatio: 4 };
+
+/**
+ * Four AdamW steps on a fixed batch: the losses and the final weights. The loss sums the
+ * cross-entropy (sftLoss) and a policy-gradient-like term on tokenLogProbs (log-probs at a
+ * temperature, plus an entropy bonus), so every fused kernel and its gradient takes part.
+ */
+function trainFewSteps(): { losses: number[]; weights: Map<string, Float32Array> } {
+  const model = GPT.create(CONFIG, 7);
+  const optimizer = new AdamW({ learningRate: 1e-2, weightDecay: 0.01 });
+  const rng = new Rng("native-train-batch");
+  const [B, T] = [3, CONFIG.blockSize];
+  const ids = tf.tensor2d(Array.from({ length: B }, () => Array.from({ length: T }, () => rng.int(0, CONFIG.vocabSize - 1))), undefined, "int32");
+  const targets = tf.tensor2d(Array.from({ length: B }, () => Array.from({ length: T }, () => rng.int(0, CONFIG.vocabSize - 1))), undefined, "int32");
+  const mask = tf.tensor2d(Array.from({ length: B }, (_, b) => Array.from({ length: T }, (_, t) => (t >= b ? 1 : 0))));
+  const losses: number[] = [];
+  const lossFn = () =>
+    tf.tidy(() => {
+      const { logprobs, entropy } = tokenLogProbs(model, ids, { temperature: 0.8, withEntropy: true });
+      const policyTerm = tf.neg(tf.mean(tf.add(tf.mul(logprobs, mask), tf.mul(entropy!, 0.1))));
+      return tf.add(sftLoss(model, ids, targets, mask), policyTerm) as tf.Scalar;
+    });
+  for (let s = 0; s < 4; s++) losses.push(optimizerStep(model, optimizer, lossFn, { clipNorm: 1 }).loss);
+  const weights = new Map([...model.weights].map(([name, w]) => [name, w.dataSync() as Float32Array]));
+  tf.dispose([ids, targets, mask]);
+  optimizer.dispose();
+  model.dispose();
+  return { losses, weights };
+}
+
+// Float32 sums in another order differ by ~1e-7 relative per op; over four Adam steps (whose
+// first steps move every weight by about +-lr whatever the gradient's size) the runs agree to
+// these bounds. A wrong gradient (sign, transpose, missing term) misses them by orders of magnitude.
+const LOSS_TOLERANCE = 1e-5;
+const WEIGHT_TOLERANCE = 1e-4;
+
+test("a few training steps give the same losses and weights on cpu, on wasm with native kernels, and on wasm without", async () => {
+  const previous = tf.getBackend();
+  await tf.setBackend("cpu");
+  const cpu = trainFewSteps();
+  await tf.setBackend(previous);
+  const runs: [string, ReturnType<typeof trainFewSteps>][] = [];
+  if (fastBackend === "wasm") {
+    setNativeKernelsEnabled(false);
+    runs.push(["wasm (tf kernels)", trainFewSteps()]);
+    setNativeKernelsEnabled(true);
+    if (nativeMatMulAvailable()) runs.push(["wasm (native kernels)", trainFewSteps()]);
+  }
+  assert.ok(cpu.losses[3] < cpu.losses[0], `training lowers the loss (${cpu.losses})`);
+  for (const [name, run] of runs) {
+    run.losses.forEach((loss, i) => assert.ok(Math.abs(loss - cpu.losses[i]) < LOSS_TOLERANCE, `${name} step ${i + 1}: loss ${loss} vs cpu ${cpu.losses[i]}`));
+    for (const [weight, values] of cpu.weights) {
+      const other = run.weights.get(weight)!;
+      let worst = 0;
+      for (let i = 0; i < values.length; i++) worst = Math.max(worst, Math.abs(values[i] - other[i]));
+      assert.ok(worst < WEIGHT_TOLERANCE, `${name} ${weight}: max |difference| ${worst} vs cpu`);
+    }
+  }
+});
+
+test("on wasm, Identity (how autodiff saves tensors) shares the buffer instead of copying it", () => {
+  if (fastBackend !== "wasm") return;
+  installWasmKernels();
+  const x = tf.tensor1d([1, 2, 3]);
+  const buffers = tf.memory().numDataBuffers;
+  const y = tf.clone(x);
+  assert.equal(y.dataId, x.dataId, "the same data");
+  assert.equal(tf.memory().numDataBuffers, buffers, "no new buffer");
+  x.dispose();
+  assert.deepEqual(Array.from(y.dataSync()), [1, 2, 3], "the clone outlives the original");
+  y.dispose();
+});
+
+test("a native training step leaves no tensor and no byte behind", () => {
+  trainFewSteps();
+  const [tensors, bytes] = [tf.memory().numTensors, tf.memory().numBytes];
+  trainFewSteps();
+  assert.equal(tf.memory().numTensors, tensors);
+  assert.equal(tf.memory().numBytes, bytes);
+});
