@@ -13,7 +13,8 @@
  *
  * Besides the products, `run(op, heap, params)` runs a few fused row-wise kernels that replace
  * chains of small tfjs kernels (each of which walks the whole tensor once): log-softmax with the
- * picked token and entropy, the causal softmax of attention and its gradient, RMSNorm and its
+ * picked token and entropy, the causal softmax of attention and its gradient, the joint softmax
+ * of attention over a shared prefix and the rows' own positions and its gradient, RMSNorm and its
  * gradient, and the AdamW update. Their maths is in src/model/native-kernels.ts.
  *
  * Built by scripts/build-native.sh into build/native/murphy_kernels.node.
@@ -182,6 +183,12 @@ static inline float fexp(float x) {
   return p * scale.f;
 }
 
+/* fexp, but exactly 0 below -87 (e^-87 ~ 1.6e-38): a -1e9 padding bias gives 0 as tf's exp does,
+ * not a denormal that would slow every later product it enters. */
+static inline float fexp0(float x) {
+  return x < -87.f ? 0.f : fexp(x);
+}
+
 enum {
   OP_LOGPROBS = 1,          /* z[N,V], t[N] int32, invT -> logp[N], entropy[N] (may be adjacent), lse[N] */
   OP_LOGPROBS_GRAD = 2,     /* z, t, lse, entropy, dlogp[N], dent[N], invT -> dz[N,V] */
@@ -189,7 +196,9 @@ enum {
   OP_SOFTMAX_GRAD = 4,      /* p, dp [G,T,T], scale -> ds = p * (dp - rowsum(dp * p)) * scale */
   OP_RMSNORM = 5,           /* x[N,D], g[D], eps -> y[N,D], r[N] */
   OP_RMSNORM_GRAD = 6,      /* x, g, r, dy -> dx[N,D], dg[D] */
-  OP_ADAM = 7               /* w, m, v, grad [n], lr, b1, b2, c1, c2, eps, decay -> w', m', v' */
+  OP_ADAM = 7,              /* w, m, v, grad [n], lr, b1, b2, c1, c2, eps, decay -> w', m', v' */
+  OP_PREFIX_SOFTMAX = 8,    /* sP[G,S,P], sS[G,S,S] (scaled), bias[B,P], G, H, S, P -> pP, pS (one softmax over both) */
+  OP_PREFIX_SOFTMAX_GRAD = 9 /* pP, pS, dpP, dpS, rows, P, S, scale -> dsP, dsS */
 };
 
 static void logprobs(float *h, const double *p) {
@@ -269,6 +278,50 @@ static void softmax_grad(float *h, const double *p) {
   }
 }
 
+/*
+ * Attention of a completion row over its prefix's P slots and its own S positions, one softmax
+ * over both: row i of slice g reads prefix scores sP[g,i,:] + bias[g / H, :] and its own scores
+ * sS[g,i,0..i] (causal); pP and pS are normalised by one shared sum.
+ */
+static void prefix_softmax(float *h, const double *p) {
+  const float *sP = h + (size_t)p[0], *sS = h + (size_t)p[1], *bias = h + (size_t)p[2];
+  int G = (int)p[3], H = (int)p[4], S = (int)p[5], P = (int)p[6];
+  float *pP = h + (size_t)p[7], *pS = h + (size_t)p[8];
+  for (int g = 0; g < G; g++) {
+    const float *b = bias + (size_t)(g / H) * P;
+    for (int i = 0; i < S; i++) {
+      const float *rp = sP + ((size_t)g * S + i) * P, *rs = sS + ((size_t)g * S + i) * S;
+      float *op = pP + ((size_t)g * S + i) * P, *os = pS + ((size_t)g * S + i) * S;
+      float mx = -INFINITY, sum = 0.f;
+      for (int j = 0; j < P; j++) mx = fmaxf(mx, rp[j] + b[j]);
+      for (int j = 0; j <= i; j++) mx = fmaxf(mx, rs[j]);
+      for (int j = 0; j < P; j++) sum += (op[j] = fexp0(rp[j] + b[j] - mx));
+      for (int j = 0; j <= i; j++) sum += (os[j] = fexp(rs[j] - mx));
+      float inv = 1.f / sum;
+      for (int j = 0; j < P; j++) op[j] *= inv;
+      for (int j = 0; j <= i; j++) os[j] *= inv;
+      for (int j = i + 1; j < S; j++) os[j] = 0.f;
+    }
+  }
+}
+
+static void prefix_softmax_grad(float *h, const double *p) {
+  const float *pP = h + (size_t)p[0], *pS = h + (size_t)p[1], *dP = h + (size_t)p[2], *dS = h + (size_t)p[3];
+  size_t rows = (size_t)p[4];
+  int P = (int)p[5], S = (int)p[6];
+  float scale = (float)p[7];
+  float *oP = h + (size_t)p[8], *oS = h + (size_t)p[9];
+  for (size_t r = 0; r < rows; r++) {
+    const float *pp = pP + r * P, *ps = pS + r * S, *dp = dP + r * P, *ds = dS + r * S;
+    float *op = oP + r * P, *os = oS + r * S;
+    float dot = 0.f;
+    for (int j = 0; j < P; j++) dot += pp[j] * dp[j];
+    for (int j = 0; j < S; j++) dot += ps[j] * ds[j];
+    for (int j = 0; j < P; j++) op[j] = pp[j] * (dp[j] - dot) * scale;
+    for (int j = 0; j < S; j++) os[j] = ps[j] * (ds[j] - dot) * scale;
+  }
+}
+
 static void rmsnorm(float *h, const double *p) {
   const float *x = h + (size_t)p[0], *g = h + (size_t)p[1];
   int N = (int)p[2], D = (int)p[3];
@@ -345,6 +398,8 @@ static napi_value run(napi_env env, napi_callback_info cb) {
     case OP_RMSNORM: rmsnorm(h, p + 1); break;
     case OP_RMSNORM_GRAD: rmsnorm_grad(h, p + 1); break;
     case OP_ADAM: adam(h, p + 1); break;
+    case OP_PREFIX_SOFTMAX: prefix_softmax(h, p + 1); break;
+    case OP_PREFIX_SOFTMAX_GRAD: prefix_softmax_grad(h, p + 1); break;
     default: napi_throw_range_error(env, NULL, "run: unknown op"); return NULL;
   }
   return NULL;

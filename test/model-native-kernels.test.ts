@@ -3,15 +3,19 @@
  * keep: products equal tf.matMul for every transpose combination; and a few training steps give
  * the same losses and weights on the `cpu` backend (plain JavaScript, no custom kernel: what a
  * GPU run's tfjs-node-gpu shares with it), on wasm with the native kernels, and on wasm with
- * tf's own kernels.
+ * tf's own kernels: on whole sequences (GPT.logits, tokenLogProbs, sftLoss) and on the
+ * shared-prompt path of the RL update (prefixKeysValues, logitsAfterPrefix, prefixAttention,
+ * logProbsAfterPrefix).
  */
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { selectBackend } from "../src/backend";
 import { GPT, type GPTConfig } from "../src/model/gpt";
-import { nativeKernelsInfo, nativeMatMul, nativeMatMulAvailable, setNativeKernelsEnabled } from "../src/model/native-kernels";
-import { tokenLogProbs } from "../src/model/logprobs";
+import { nativeKernelsInfo, nativeMatMul, nativeMatMulAvailable, nativeMatMulSum, setNativeKernelsEnabled } from "../src/model/native-kernels";
+import { logProbsAfterPrefix, tokenLogProbs } from "../src/model/logprobs";
+import { sharedPromptBatches } from "../src/murphy/packing";
+import type { TrainingExample } from "../src/murphy/pipeline";
 import { AdamW, optimizerStep, sftLoss } from "../src/model/train";
 import { installWasmKernels } from "../src/model/wasm-kernels";
 import { Rng } from "../src/util/rng";
@@ -80,6 +84,21 @@ test("nativeMatMul equals a float64 product for all transposes, ranks 2 and 3, o
   }
 });
 
+test("nativeMatMulSum adds its products in one output (rank 3, mixed transposes)", () => {
+  if (!nativeMatMulAvailable()) return;
+  const before = tf.memory().numTensors;
+  tf.tidy(() => {
+    const [a1, b1] = [random([2, 5, 4], "s-a1") as tf.Tensor3D, random([2, 3, 4], "s-b1") as tf.Tensor3D];
+    const [a2, b2] = [random([2, 6, 5], "s-a2") as tf.Tensor3D, random([2, 6, 3], "s-b2") as tf.Tensor3D];
+    const got = nativeMatMulSum([{ a: a1, b: b1, transB: true }, { a: a2, b: b2, transA: true }], 0.5)!.dataSync();
+    const want = tf.mul(tf.add(tf.matMul(a1, b1, false, true), tf.matMul(a2, b2, true, false)), 0.5).dataSync();
+    assert.equal(got.length, want.length);
+    for (let i = 0; i < got.length; i++) assert.ok(Math.abs(got[i] - want[i]) < 1e-5, `element ${i}: ${got[i]} vs ${want[i]}`);
+    assert.throws(() => nativeMatMulSum([{ a: a1, b: b1, transB: true }, { a: a2, b: b2 }]), /do not match/);
+  });
+  assert.equal(tf.memory().numTensors, before);
+});
+
 test("nativeMatMul rejects operands whose inner sizes differ", () => {
   if (!nativeMatMulAvailable()) return;
   tf.tidy(() => assert.throws(() => nativeMatMul(tf.ones([2, 3]) as tf.Tensor2D, tf.ones([2, 3]) as tf.Tensor2D), /do not match/));
@@ -145,6 +164,123 @@ test("a few training steps give the same losses and weights on cpu, on wasm with
   }
 });
 
+/**
+ * Sibling groups as the RL update sees them: two prompts of different lengths (so one prefix is
+ * padded), completions of different lengths (so rows are padded), one group's completions
+ * sharing its prompt.
+ */
+function prefixExamples(): TrainingExample[] {
+  const rng = new Rng("native-prefix-examples");
+  const ids = (n: number) => Array.from({ length: n }, () => rng.int(1, CONFIG.vocabSize - 1));
+  const groups: [number[], number[]][] = [
+    [ids(5), [3, 6, 2]],
+    [ids(3), [4, 1]],
+  ];
+  return groups.flatMap(([prompt, lengths], g) =>
+    lengths.map((n, i) => ({
+      taskId: `t${g}`,
+      nodeId: i,
+      turn: 1,
+      promptIds: prompt,
+      completionIds: ids(n),
+      sampledLogprobs: Array.from({ length: n }, () => -Math.log(CONFIG.vocabSize)),
+      advantage: i % 2 === 0 ? 1 : -0.5,
+    })),
+  );
+}
+
+/**
+ * Four AdamW steps through the shared-prompt path: a policy-gradient-like loss on
+ * logProbsAfterPrefix's log-probs at a temperature (through prefixAttention, the per-row copies
+ * of the prefixes' keys and values, and the fused log-softmax), plus the entropy it returns.
+ * Also the first step's log-probs, to compare with tokenLogProbs of the whole sequences.
+ */
+function trainFewStepsAfterPrefix(): { losses: number[]; weights: Map<string, Float32Array>; logprobs: number[][] } {
+  const model = GPT.create(CONFIG, 11);
+  const optimizer = new AdamW({ learningRate: 1e-2, weightDecay: 0.01 });
+  const [batch] = sharedPromptBatches(prefixExamples(), 0, 16);
+  const inputs = {
+    prefixIds: tf.tensor2d(batch.prefixIds, undefined, "int32"),
+    prefixLengths: batch.prefixLengths,
+    ids: tf.tensor2d(batch.ids, undefined, "int32"),
+    positions: tf.tensor2d(batch.positions, undefined, "int32"),
+    targets: tf.tensor2d(batch.targets, undefined, "int32"),
+    rowGroup: batch.rowGroup,
+  };
+  const mask = tf.tensor2d(batch.mask);
+  const advantages = tf.tensor2d(batch.advantages, [batch.advantages.length, 1]);
+  const logprobs = tf.tidy(() => logProbsAfterPrefix(model, inputs, { temperature: 0.8 }).logprobs.arraySync());
+  const lossFn = () =>
+    tf.tidy(() => {
+      const { logprobs: lp, entropy } = logProbsAfterPrefix(model, inputs, { temperature: 0.8 });
+      return tf.neg(tf.mean(tf.mul(tf.add(tf.mul(lp, advantages), tf.mul(entropy, 0.1)), mask))) as tf.Scalar;
+    });
+  const losses: number[] = [];
+  for (let s = 0; s < 4; s++) losses.push(optimizerStep(model, optimizer, lossFn, { clipNorm: 1 }).loss);
+  const weights = new Map([...model.weights].map(([name, w]) => [name, w.dataSync() as Float32Array]));
+  tf.dispose([inputs.prefixIds, inputs.ids, inputs.positions, inputs.targets, mask, advantages]);
+  optimizer.dispose();
+  model.dispose();
+  return { losses, weights, logprobs };
+}
+
+test("the shared-prompt path trains alike on cpu, on wasm with native kernels, and on wasm without", async () => {
+  const previous = tf.getBackend();
+  await tf.setBackend("cpu");
+  const cpu = trainFewStepsAfterPrefix();
+  await tf.setBackend(previous);
+  const runs: [string, ReturnType<typeof trainFewStepsAfterPrefix>][] = [];
+  if (fastBackend === "wasm") {
+    setNativeKernelsEnabled(false);
+    runs.push(["wasm (tf kernels)", trainFewStepsAfterPrefix()]);
+    setNativeKernelsEnabled(true);
+    if (nativeMatMulAvailable()) runs.push(["wasm (native kernels)", trainFewStepsAfterPrefix()]);
+  }
+  assert.ok(cpu.losses[3] < cpu.losses[0], `training lowers the loss (${cpu.losses})`);
+  for (const [name, run] of runs) {
+    run.logprobs.forEach((row, b) => row.forEach((lp, j) => assert.ok(Math.abs(lp - cpu.logprobs[b][j]) < 1e-5, `${name} log p [${b}, ${j}]: ${lp} vs cpu ${cpu.logprobs[b][j]}`)));
+    run.losses.forEach((loss, i) => assert.ok(Math.abs(loss - cpu.losses[i]) < LOSS_TOLERANCE, `${name} step ${i + 1}: loss ${loss} vs cpu ${cpu.losses[i]}`));
+    for (const [weight, values] of cpu.weights) {
+      const other = run.weights.get(weight)!;
+      let worst = 0;
+      for (let i = 0; i < values.length; i++) worst = Math.max(worst, Math.abs(values[i] - other[i]));
+      assert.ok(worst < WEIGHT_TOLERANCE, `${name} ${weight}: max |difference| ${worst} vs cpu`);
+    }
+  }
+});
+
+test("on the backend in use, the shared-prompt log-probs equal tokenLogProbs of the whole sequences", () => {
+  const model = GPT.create(CONFIG, 5);
+  const examples = prefixExamples();
+  const [batch] = sharedPromptBatches(examples, 0, 16);
+  const before = tf.memory().numTensors;
+  const [viaPrefix, entropy] = tf.tidy(() => {
+    const out = logProbsAfterPrefix(model, {
+      prefixIds: tf.tensor2d(batch.prefixIds, undefined, "int32"),
+      prefixLengths: batch.prefixLengths,
+      ids: tf.tensor2d(batch.ids, undefined, "int32"),
+      positions: tf.tensor2d(batch.positions, undefined, "int32"),
+      targets: tf.tensor2d(batch.targets, undefined, "int32"),
+      rowGroup: batch.rowGroup,
+    }, { temperature: 0.7 });
+    return [out.logprobs.arraySync(), out.entropy.arraySync()];
+  });
+  assert.equal(tf.memory().numTensors, before, "no tensor left behind");
+  batch.exampleIndex.forEach((i, row) => {
+    const e = examples[i];
+    const whole = tf.tensor2d([[...e.promptIds, ...e.completionIds]], undefined, "int32");
+    const direct = tokenLogProbs(model, whole, { temperature: 0.7, withEntropy: true });
+    const [lp, ent] = [direct.logprobs.arraySync()[0], direct.entropy!.arraySync()[0]];
+    tf.dispose([whole, direct.logprobs, direct.entropy!]);
+    e.completionIds.forEach((_, j) => {
+      const t = e.promptIds.length + j;
+      assert.ok(Math.abs(viaPrefix[row][j] - lp[t]) < 1e-5, `example ${i} token ${j}: ${viaPrefix[row][j]} vs ${lp[t]}`);
+      assert.ok(Math.abs(entropy[row][j] - ent[t]) < 1e-5, `example ${i} entropy ${j}: ${entropy[row][j]} vs ${ent[t]}`);
+    });
+  });
+  model.dispose();
+});
+
 test("on wasm, Identity (how autodiff saves tensors) shares the buffer instead of copying it", () => {
   if (fastBackend !== "wasm") return;
   installWasmKernels();
@@ -160,8 +296,10 @@ test("on wasm, Identity (how autodiff saves tensors) shares the buffer instead o
 
 test("a native training step leaves no tensor and no byte behind", () => {
   trainFewSteps();
+  trainFewStepsAfterPrefix();
   const [tensors, bytes] = [tf.memory().numTensors, tf.memory().numBytes];
   trainFewSteps();
+  trainFewStepsAfterPrefix();
   assert.equal(tf.memory().numTensors, tensors);
   assert.equal(tf.memory().numBytes, bytes);
 });

@@ -37,7 +37,7 @@ const GEMM = "MurphyNativeGemm";
 const FUSED = "MurphyNativeFused";
 
 /** Op numbers of native/kernels.c `run`. */
-const OP = { logprobs: 1, logprobsGrad: 2, causalSoftmax: 3, softmaxGrad: 4, rmsNorm: 5, rmsNormGrad: 6, adam: 7 } as const;
+const OP = { logprobs: 1, logprobsGrad: 2, causalSoftmax: 3, softmaxGrad: 4, rmsNorm: 5, rmsNormGrad: 6, adam: 7, prefixSoftmax: 8, prefixSoftmaxGrad: 9 } as const;
 
 /** A fused kernel's parameter: a number, or the heap offset (+ plus floats) of input i / output i. */
 type Param = number | { input: number; plus?: number } | { output: number; plus?: number };
@@ -84,20 +84,36 @@ export function setNativeThreads(threads: number): void {
   load().module?.setThreads(threads);
 }
 
-function gemmKernel(inputs: tf.NamedTensorInfoMap, backendIn: unknown, attrs: { transA: boolean; transB: boolean; alpha: number }): tf.TensorInfo {
+/** A GEMM kernel's attributes: one `[transA, transB]` pair per product term, and alpha. */
+interface GemmAttrs {
+  flags: boolean[][];
+  alpha: number;
+}
+
+/**
+ * `alpha * sum_i op(a_i) @ op(b_i)` into one new output (inputs a0, b0, a1, b1, ...): the first
+ * product writes the output (beta 0), each further one adds to it (beta 1), so a sum of products
+ * costs no extra tensor and no add kernel.
+ */
+function gemmKernel(inputs: tf.NamedTensorInfoMap, backendIn: unknown, attrs: GemmAttrs): tf.TensorInfo {
   const backend = backendIn as WasmBackendInternals;
   const module = load().module!;
-  const { a, b } = inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
-  const batched = a.shape.length === 3;
-  const [G, aRows, aCols] = batched ? a.shape : [1, ...a.shape];
-  const [, bRows, bCols] = batched ? b.shape : [1, ...b.shape];
-  const [M, K] = attrs.transA ? [aCols, aRows] : [aRows, aCols];
-  const N = attrs.transB ? bRows : bCols;
-  const out = backend.makeOutput(batched ? [G, M, N] : [M, N], "float32");
+  const terms = attrs.flags.map(([transA, transB], i) => ({ a: inputs[`a${i}`] as tf.TensorInfo, b: inputs[`b${i}`] as tf.TensorInfo, transA, transB }));
+  const batched = terms[0].a.shape.length === 3;
+  const shapeOf = (t: (typeof terms)[number]) => {
+    const [G, aRows, aCols] = batched ? t.a.shape : [1, ...t.a.shape];
+    const [, bRows, bCols] = batched ? t.b.shape : [1, ...t.b.shape];
+    return { G, aRows, aCols, bRows, bCols, M: t.transA ? aCols : aRows, K: t.transA ? aRows : aCols, N: t.transB ? bRows : bCols };
+  };
+  const first = shapeOf(terms[0]);
+  const out = backend.makeOutput(batched ? [first.G, first.M, first.N] : [first.M, first.N], "float32");
   const offset = (t: tf.TensorInfo) => backend.dataIdMap.get(t.dataId)!.memoryOffset / 4;
-  params.set([attrs.transA ? 1 : 0, attrs.transB ? 1 : 0, M, N, K, attrs.alpha, offset(a), aCols, aRows * aCols, offset(b), bCols, bRows * bCols, 0, offset(out), N, M * N, G]);
-  // Read the heap after makeOutput: an allocation may grow (and so replace) the wasm memory.
-  module.gemm(backend.wasm.HEAPU8.buffer as ArrayBuffer, params);
+  terms.forEach((t, i) => {
+    const { G, aRows, aCols, bRows, bCols, M, N, K } = shapeOf(t);
+    params.set([t.transA ? 1 : 0, t.transB ? 1 : 0, M, N, K, attrs.alpha, offset(t.a), aCols, aRows * aCols, offset(t.b), bCols, bRows * bCols, i === 0 ? 0 : 1, offset(out), N, M * N, G]);
+    // Read the heap after makeOutput: an allocation may grow (and so replace) the wasm memory.
+    module.gemm(backend.wasm.HEAPU8.buffer as ArrayBuffer, params);
+  });
   return out;
 }
 
@@ -147,7 +163,7 @@ function ready(): boolean {
     tf.registerKernel({
       kernelName: GEMM,
       backendName: "wasm",
-      kernelFunc: ({ inputs, backend: b, attrs }) => gemmKernel(inputs, b, attrs as unknown as { transA: boolean; transB: boolean; alpha: number }),
+      kernelFunc: ({ inputs, backend: b, attrs }) => gemmKernel(inputs, b, attrs as unknown as GemmAttrs),
     });
     registered = true;
   }
@@ -165,12 +181,37 @@ export function nativeMatMulAvailable(): boolean {
  * `op(x)` is x transposed (last two axes) when the flag is set. No gradient (see ./ops).
  */
 export function nativeMatMul<T extends tf.Tensor2D | tf.Tensor3D>(a: T, b: T, transA = false, transB = false, alpha = 1): T | null {
-  if (a.dtype !== "float32" || b.dtype !== "float32" || a.rank !== b.rank || !ready()) return null;
-  const [ak, bk] = [a.shape[a.rank - (transA ? 2 : 1)], b.shape[b.rank - (transB ? 1 : 2)]];
-  if (ak !== bk || (a.rank === 3 && a.shape[0] !== b.shape[0])) {
-    throw new Error(`nativeMatMul: shapes [${a.shape}]${transA ? "^T" : ""} and [${b.shape}]${transB ? "^T" : ""} do not match`);
+  return nativeMatMulSum([{ a, b, transA, transB }], alpha);
+}
+
+/** One term `op(a) @ op(b)` of `nativeMatMulSum`. */
+export interface ProductTerm<T extends tf.Tensor2D | tf.Tensor3D> {
+  a: T;
+  b: T;
+  transA?: boolean;
+  transB?: boolean;
+}
+
+/**
+ * `alpha * sum_i op(a_i) @ op(b_i)` (every term of the same output shape) in one kernel, or null
+ * when the native path is not available. E.g. attention over a prefix and over the rows' own
+ * keys: `pPrefix @ vPrefix + pSelf @ vSelf` without a separate add.
+ */
+export function nativeMatMulSum<T extends tf.Tensor2D | tf.Tensor3D>(terms: ProductTerm<T>[], alpha = 1): T | null {
+  if (terms.length === 0 || terms.some((t) => t.a.dtype !== "float32" || t.b.dtype !== "float32" || t.a.rank !== t.b.rank || t.a.rank !== terms[0].a.rank) || !ready()) return null;
+  let outShape: number[] | undefined;
+  for (const { a, b, transA = false, transB = false } of terms) {
+    const r = a.rank;
+    const [ak, bk] = [a.shape[r - (transA ? 2 : 1)], b.shape[r - (transB ? 1 : 2)]];
+    const shape = [...(r === 3 ? [a.shape[0]] : []), a.shape[r - (transA ? 1 : 2)], b.shape[r - (transB ? 2 : 1)]];
+    if (ak !== bk || (r === 3 && a.shape[0] !== b.shape[0]) || (outShape && !tf.util.arraysEqual(shape, outShape))) {
+      throw new Error(`nativeMatMul: shapes [${a.shape}]${transA ? "^T" : ""} and [${b.shape}]${transB ? "^T" : ""} do not match${outShape ? ` (or their product is not [${outShape}])` : ""}`);
+    }
+    outShape = shape;
   }
-  return tf.engine().runKernel(GEMM, { a, b }, { transA, transB, alpha } as unknown as tf.NamedAttrMap) as T;
+  const inputs = Object.fromEntries(terms.flatMap((t, i) => [[`a${i}`, t.a], [`b${i}`, t.b]]));
+  const attrs: GemmAttrs = { flags: terms.map((t) => [t.transA ?? false, t.transB ?? false]), alpha };
+  return tf.engine().runKernel(GEMM, inputs, attrs as unknown as tf.NamedAttrMap) as T;
 }
 
 const input = (i: number) => ({ input: i });
@@ -213,6 +254,29 @@ export function nativeSoftmaxGrad(p: tf.Tensor3D, dp: tf.Tensor3D, scale: number
   const [G, T, S] = p.shape;
   const out = fused(OP.softmaxGrad, [p, dp], [input(0), input(1), G * T, S, scale, output(0)], [p.shape]);
   return out && (out[0] as tf.Tensor3D);
+}
+
+/**
+ * The joint softmax of attention over a shared prefix and over the rows' own positions (see
+ * ./ops prefixAttention): scores `prefix[G, S, P]` plus `bias[B, P]` (row g = b * H + h reads
+ * bias row b; -1e9 hides a padding slot) and `own[G, S, S]` with a causal mask, normalised
+ * together over both blocks: `{prefix: pP[G, S, P], own: pS[G, S, S]}`.
+ */
+export function nativePrefixSoftmax(prefix: tf.Tensor3D, own: tf.Tensor3D, bias: tf.Tensor2D): { prefix: tf.Tensor3D; own: tf.Tensor3D } | null {
+  const [G, S, P] = prefix.shape;
+  const H = G / bias.shape[0];
+  const out = fused(OP.prefixSoftmax, [prefix, own, bias], [input(0), input(1), input(2), G, H, S, P, output(0), output(1)], [prefix.shape, own.shape]);
+  return out && { prefix: out[0] as tf.Tensor3D, own: out[1] as tf.Tensor3D };
+}
+
+/**
+ * Backward of `nativePrefixSoftmax`: with `c = rowsum(dpP * pP) + rowsum(dpS * pS)`,
+ * `dsP = pP * (dpP - c) * scale` and `dsS = pS * (dpS - c) * scale`.
+ */
+export function nativePrefixSoftmaxGrad(pPrefix: tf.Tensor3D, pOwn: tf.Tensor3D, dPrefix: tf.Tensor3D, dOwn: tf.Tensor3D, scale: number): { prefix: tf.Tensor3D; own: tf.Tensor3D } | null {
+  const [G, S, P] = pPrefix.shape;
+  const out = fused(OP.prefixSoftmaxGrad, [pPrefix, pOwn, dPrefix, dOwn], [input(0), input(1), input(2), input(3), G * S, P, S, scale, output(0), output(1)], [pPrefix.shape, pOwn.shape]);
+  return out && { prefix: out[0] as tf.Tensor3D, own: out[1] as tf.Tensor3D };
 }
 
 /** RMSNorm forward `y = x * g * r`, `r = 1 / sqrt(mean(x^2) + eps)`: `{y[N, D], r[N]}`. */

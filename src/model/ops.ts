@@ -16,7 +16,17 @@
  * tf-only form next to it, which is what every other backend runs.
  */
 import * as tf from "@tensorflow/tfjs";
-import { nativeCausalSoftmax, nativeMatMul, nativeMatMulAvailable, nativeRmsNorm, nativeRmsNormGrad, nativeSoftmaxGrad } from "./native-kernels";
+import {
+  nativeCausalSoftmax,
+  nativeMatMul,
+  nativeMatMulAvailable,
+  nativeMatMulSum,
+  nativePrefixSoftmax,
+  nativePrefixSoftmaxGrad,
+  nativeRmsNorm,
+  nativeRmsNormGrad,
+  nativeSoftmaxGrad,
+} from "./native-kernels";
 import { SLICED_MATMUL_MIN_ROWS, SLICED_MATMUL_MIN_WORK, gatherRows, installWasmKernels, slicedBatchMatMul } from "./wasm-kernels";
 
 /** Additive causal mask value: large enough that exp() underflows to exactly 0 in float32. */
@@ -239,6 +249,8 @@ export function causalAttention(q: tf.Tensor3D, k: tf.Tensor3D, v: tf.Tensor3D):
  * The two score blocks share one softmax: with m the row max over both, `pP = exp(sP - m) / z`,
  * `pS = exp(sS - m) / z`, `z` the sum over both. The backward pass is causalAttention's, per block:
  * `dS_x = p_x * (dp_x - rowsum(dpP * pP) - rowsum(dpS * pS)) / sqrt(hd)`.
+ * With the native kernels the products take their transposes as flags, the joint softmax and its
+ * backward are one fused pass each, and `pP vp + pS v`, `dsP kp + dsS k` are one kernel each.
  */
 export function prefixAttention(q: tf.Tensor3D, kp: tf.Tensor3D, vp: tf.Tensor3D, k: tf.Tensor3D, v: tf.Tensor3D, prefixBias: tf.Tensor4D): tf.Tensor3D {
   const [G, S, headDim] = q.shape;
@@ -250,11 +262,36 @@ export function prefixAttention(q: tf.Tensor3D, kp: tf.Tensor3D, vp: tf.Tensor3D
   const scale = 1 / Math.sqrt(headDim);
   const op = tf.customGrad((...args: CustomArgs) => {
     const [qs, kps, vps, ks, vs, save] = args as [tf.Tensor3D, tf.Tensor3D, tf.Tensor3D, tf.Tensor3D, tf.Tensor3D, tf.GradSaveFunc];
+    const native = nativeMatMulAvailable();
+    if (native) {
+      // OpenBLAS products with transposes as flags, one fused softmax over both blocks, and
+      // each sum of two products in one kernel (./native-kernels); the same formulas as below.
+      const joint = nativePrefixSoftmax(
+        rawBatchMatMul(qs, kps, false, true, scale),
+        rawBatchMatMul(qs, ks, false, true, scale),
+        tf.reshape(prefixBias, [B, P]) as tf.Tensor2D,
+      )!;
+      save([qs, kps, vps, ks, vs, joint.prefix, joint.own]);
+      return {
+        value: nativeMatMulSum([{ a: joint.prefix, b: vps }, { a: joint.own, b: vs }])!,
+        gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+          const [qSaved, kpSaved, vpSaved, kSaved, vSaved, pp, psf] = saved as tf.Tensor3D[];
+          const dOut = dy as tf.Tensor3D;
+          const ds = nativePrefixSoftmaxGrad(pp, psf, rawBatchMatMul(dOut, vpSaved, false, true), rawBatchMatMul(dOut, vSaved, false, true), scale)!;
+          const dQ = nativeMatMulSum([{ a: ds.prefix, b: kpSaved }, { a: ds.own, b: kSaved }])!;
+          const dKp = rawBatchMatMul(ds.prefix, qSaved, true, false);
+          const dVp = rawBatchMatMul(pp, dOut, true, false);
+          const dK = rawBatchMatMul(ds.own, qSaved, true, false);
+          const dV = rawBatchMatMul(psf, dOut, true, false);
+          return [dQ, dKp, dVp, dK, dV];
+        },
+      };
+    }
     const scoresPrefix = tf.reshape(
-      tf.add(tf.reshape(tf.mul(rawBatchMatMul(qs, t3(kps)), scale), [B, H, S, P]), prefixBias),
+      tf.add(tf.reshape(rawBatchMatMul(qs, kps, false, true, scale), [B, H, S, P]), prefixBias),
       [G, S, P],
     );
-    const scoresSelf = tf.add(tf.mul(rawBatchMatMul(qs, t3(ks)), scale), causalMask(S));
+    const scoresSelf = tf.add(rawBatchMatMul(qs, ks, false, true, scale), causalMask(S));
     const rowMax = tf.maximum(tf.max(scoresPrefix, -1, true), tf.max(scoresSelf, -1, true));
     const expPrefix = tf.exp(tf.sub(scoresPrefix, rowMax));
     const expSelf = tf.exp(tf.sub(scoresSelf, rowMax));
@@ -267,16 +304,17 @@ export function prefixAttention(q: tf.Tensor3D, kp: tf.Tensor3D, vp: tf.Tensor3D
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
         const [qSaved, kpSaved, vpSaved, kSaved, vSaved, pp, psf] = saved as tf.Tensor3D[];
         const dOut = dy as tf.Tensor3D;
-        const dpPrefix = rawBatchMatMul(dOut, t3(vpSaved));
-        const dpSelf = rawBatchMatMul(dOut, t3(vSaved));
+        const dpPrefix = rawBatchMatMul(dOut, vpSaved, false, true);
+        const dpSelf = rawBatchMatMul(dOut, vSaved, false, true);
         const rowDot = tf.add(tf.sum(tf.mul(dpPrefix, pp), -1, true), tf.sum(tf.mul(dpSelf, psf), -1, true));
         const dsPrefix = tf.mul(tf.mul(pp, tf.sub(dpPrefix, rowDot)), scale) as tf.Tensor3D;
         const dsSelf = tf.mul(tf.mul(psf, tf.sub(dpSelf, rowDot)), scale) as tf.Tensor3D;
         const dQ = tf.add(rawBatchMatMul(dsPrefix, kpSaved), rawBatchMatMul(dsSelf, kSaved));
-        const dKp = t3(rawBatchMatMul(t3(qSaved), dsPrefix));
-        const dVp = t3(rawBatchMatMul(t3(dOut), pp));
-        const dK = t3(rawBatchMatMul(t3(qSaved), dsSelf));
-        const dV = t3(rawBatchMatMul(t3(dOut), psf));
+        // Only [S, hd]-sized slices are transposed (see causalAttention).
+        const dKp = t3(rawBatchMatMul(qSaved, dsPrefix, true, false));
+        const dVp = t3(rawBatchMatMul(dOut, pp, true, false));
+        const dK = t3(rawBatchMatMul(qSaved, dsSelf, true, false));
+        const dV = t3(rawBatchMatMul(dOut, psf, true, false));
         return [dQ, dKp, dVp, dK, dV];
       },
     };
