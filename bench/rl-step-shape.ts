@@ -1,9 +1,11 @@
 /**
  * Records the shape of one real MURPHY policy update, for bench/train.ts's "kit shape": step 1
- * of `configs/murphy-mars.json` (seed 0) from the base checkpoint, exactly as the trainer runs
- * it (tasks of the step, rollout tree, credit, advantages, training examples), and writes each
- * training example's prompt and completion length, in the trainer's order, to
- * bench/rl-step-shape.json. No update is applied and nothing under data/ is written.
+ * of `configs/murphy-mars.json` (seed 0) from the base checkpoint, exactly as the trainer builds
+ * it (src/murphy/step-batch.ts: tasks of the step, rollout tree, credit, advantages, training
+ * examples), and writes for each training example, in the trainer's order, its prompt length,
+ * its completion length, which distinct prompt it continues (siblings share one) and whether its
+ * advantage is non-zero (the update trains only those), to bench/rl-step-shape.json. No update
+ * is applied and nothing under data/ is written.
  *
  *   node --no-node-snapshot --import tsx bench/rl-step-shape.ts [--config configs/murphy-mars.json] [--step 1]
  *
@@ -14,14 +16,11 @@ import { selectBackend } from "../src/backend";
 import { loadPolicy } from "../src/model/store";
 import { GptPolicy } from "../src/model/gpt-policy";
 import { loadConfig } from "../src/murphy/config";
-import { scoreTree, trainingExamples } from "../src/murphy/pipeline";
-import { rollout } from "../src/murphy/rollout";
-import { tasksOfStep } from "../src/murphy/trainer";
+import { stepBatch } from "../src/murphy/step-batch";
 import { ROOT, TASKS_DIR } from "../src/paths";
 import { SandboxPool } from "../src/sandbox/pool";
 import { loadSplit } from "../src/tasks/load";
 import { writeFileAtomic } from "../src/util/files";
-import { hashString } from "../src/util/rng";
 
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
@@ -36,32 +35,39 @@ async function main(): Promise<void> {
   const backend = await selectBackend();
   const config = loadConfig(path.join(ROOT, configFile));
   const saved = loadPolicy(path.join(ROOT, config.initCheckpoint));
-  const policy = new GptPolicy(saved.model, saved.tokenizer);
+  if (saved.optimizer) for (const t of saved.optimizer.values()) t.dispose();
   const pool = new SandboxPool({ timeoutMs: config.sandbox.timeoutMs });
   try {
-    const sampling = { ...config.sampling, topK: config.sampling.topK || undefined, topP: config.sampling.topP < 1 ? config.sampling.topP : undefined };
-    // The same calls, in the same order and with the same seeds, as src/murphy/trainer.ts.
-    const { trees } = await rollout(policy, tasksOfStep(loadSplit(TASKS_DIR, "train"), config, step), pool, {
-      ...sampling,
-      groupSize: config.groupSize,
-      turns: config.turns,
-      childrenPerFailed: config.childrenPerFailed,
-      seed: hashString(`${config.seed}/rollout/${step}`),
-      binary: config.reward.binary,
+    const { examples } = await stepBatch(new GptPolicy(saved.model, saved.tokenizer), loadSplit(TASKS_DIR, "train"), pool, config, step);
+    const prompts = new Map<string, number>();
+    const rows = examples.map((e) => {
+      const key = e.promptIds.join(",");
+      if (!prompts.has(key)) prompts.set(key, prompts.size);
+      return [e.promptIds.length, e.completionIds.length, prompts.get(key)!, e.advantage !== 0 ? 1 : 0];
     });
-    const examples = trainingExamples(trees.map((t) => scoreTree(t, config)));
-    const lengths = examples.map((e) => [e.promptIds.length, e.completionIds.length]);
     const record = {
-      _comment: "Prompt and completion lengths (tokens) of every training example of one real MURPHY update, in the trainer's order. Written by bench/rl-step-shape.ts; read by bench/train.ts.",
+      _comment:
+        "One real MURPHY update, in the trainer's order: per training example [prompt tokens, completion tokens, index of its distinct prompt (siblings share one), 1 if its advantage is non-zero (the update trains only those)]. Written by bench/rl-step-shape.ts; read by bench/workloads.ts.",
       source: { config: configFile, seed: config.seed, step, checkpoint: config.initCheckpoint, backend: backend.name },
       model: saved.model.config,
       microBatchSize: config.microBatchSize,
-      examples: lengths,
+      temperature: config.sampling.temperature,
+      examples: rows,
     };
     const file = path.join(__dirname, "rl-step-shape.json");
     writeFileAtomic(file, JSON.stringify(record) + "\n");
-    const totals = lengths.map(([p, c]) => p + c);
-    console.log(JSON.stringify({ file: path.relative(ROOT, file), examples: lengths.length, minTokens: Math.min(...totals), maxTokens: Math.max(...totals), meanTokens: Math.round(totals.reduce((a, b) => a + b, 0) / totals.length) }));
+    const totals = rows.map(([p, c]) => p + c);
+    console.log(
+      JSON.stringify({
+        file: path.relative(ROOT, file),
+        examples: rows.length,
+        trained: rows.filter((r) => r[3]).length,
+        prompts: prompts.size,
+        minTokens: Math.min(...totals),
+        maxTokens: Math.max(...totals),
+        meanTokens: Math.round(totals.reduce((a, b) => a + b, 0) / totals.length),
+      }),
+    );
   } finally {
     saved.model.dispose();
     await pool.close();

@@ -7,9 +7,12 @@ learned positions, pre-RMSNorm blocks with causal multi-head attention (one fuse
 no biases) and a ReLU MLP, a final RMSNorm and an untied output head. Two steps:
 
   lm (default)  cross-entropy on every position of a [batch, seq] batch, Adam.
-  rl            --rl-shape FILE (bench/rl-step-shape.json): the micro-batches of one real MURPHY
-                update, right-padded like src/murphy/update.ts builds them; per micro-batch the
-                clipped surrogate (GRPO, token-normalised over the whole batch) on completion
+  rl            --rl-layout FILE (written by bench/workloads.ts from bench/rl-step-shape.json):
+                the micro-batches of one real MURPHY update in the kit's shared-prompt layout
+                (src/murphy/packing.ts): per micro-batch, each sibling group's prompt runs once
+                (keys and values of every layer), each completion row attends to its prompt's
+                keys and values and to its own positions; the clipped surrogate (GRPO,
+                token-normalised over the whole batch) at the sampling temperature on completion
                 tokens plus the entropy diagnostics, gradients accumulated; then the global-norm
                 clip and one AdamW step, as src/model/train.ts applyAccumulated does.
 
@@ -46,7 +49,7 @@ def parse_args():
     parser.add_argument("--mlp-ratio", type=int, default=4)
     parser.add_argument("--seq", type=int, default=64)
     parser.add_argument("--batch", type=int, default=32)
-    parser.add_argument("--rl-shape", default="", help="bench/rl-step-shape.json: time one MURPHY update instead")
+    parser.add_argument("--rl-layout", default="", help="a layout file of bench/workloads.ts: time one MURPHY update instead")
     parser.add_argument("--lr", type=float, default=1e-3)
     parser.add_argument("--clip-norm", type=float, default=1.0, help="rl step only; 0 = off")
     parser.add_argument("--steps", type=int, default=10, help="timed steps (after 2 warm-up steps)")
@@ -101,21 +104,58 @@ class KitGPT(torch.nn.Module):
         self.lnf = ones(d)
         self.head = normal(d, vocab)
 
+    def project(self, x, p):
+        """Queries, keys and values [B, H, T, hd] of the normed residual stream x [B, T, D]."""
+        batch, length, d = x.shape
+        qkv = rms_norm(x, p["ln1"]) @ p["wqkv"]
+        return qkv.view(batch, length, 3, self.heads, d // self.heads).permute(2, 0, 3, 1, 4)
+
+    def finish(self, x, p, heads):
+        """Merge heads [B, H, T, hd], project into the residual stream, then the MLP."""
+        batch, length, d = x.shape
+        x = x + heads.transpose(1, 2).reshape(batch, length, d) @ p["wo"]
+        return x + torch.relu(rms_norm(x, p["ln2"]) @ p["wfc"]) @ p["wproj"]
+
     def forward(self, ids):
-        batch, length = ids.shape
-        d = self.wte.shape[1]
-        hd = d // self.heads
+        length = ids.shape[1]
+        hd = self.wte.shape[1] // self.heads
         x = self.wte[ids] + self.wpe[:length]
         causal = torch.ones(length, length, dtype=torch.bool).tril()
         for p in self.blocks:
-            qkv = rms_norm(x, p["ln1"]) @ p["wqkv"]
-            # [B, T, 3D] -> three [B, H, T, hd]
-            q, k, v = qkv.view(batch, length, 3, self.heads, hd).permute(2, 0, 3, 1, 4)
+            q, k, v = self.project(x, p)
             scores = (q @ k.transpose(-2, -1)) / math.sqrt(hd)
             scores = scores.masked_fill(~causal, float("-inf"))
-            heads = torch.softmax(scores, dim=-1) @ v
-            x = x + heads.transpose(1, 2).reshape(batch, length, d) @ p["wo"]
-            x = x + torch.relu(rms_norm(x, p["ln2"]) @ p["wfc"]) @ p["wproj"]
+            x = self.finish(x, p, torch.softmax(scores, dim=-1) @ v)
+        return rms_norm(x, self.lnf) @ self.head
+
+    def prefix_keys_values(self, ids):
+        """Keys and values [G, H, P, hd] of every layer for prompt prefixes ids [G, P] (right-padded)."""
+        length = ids.shape[1]
+        hd = self.wte.shape[1] // self.heads
+        x = self.wte[ids] + self.wpe[:length]
+        causal = torch.ones(length, length, dtype=torch.bool).tril()
+        out = []
+        for i, p in enumerate(self.blocks):
+            q, k, v = self.project(x, p)
+            out.append((k, v))
+            if i < len(self.blocks) - 1:  # nothing reads the last layer's outputs of the prefix
+                scores = ((q @ k.transpose(-2, -1)) / math.sqrt(hd)).masked_fill(~causal, float("-inf"))
+                x = self.finish(x, p, torch.softmax(scores, dim=-1) @ v)
+        return out
+
+    def after_prefix(self, ids, positions, prefix, row_group, prefix_real):
+        """Logits [B, S, V] of rows ids [B, S] continuing prefix row_group[b]; prefix_real [B, P] marks real slots."""
+        batch, length = ids.shape
+        hd = self.wte.shape[1] // self.heads
+        x = self.wte[ids] + self.wpe[positions]
+        causal = torch.ones(length, length, dtype=torch.bool).tril()
+        visible = torch.cat([prefix_real[:, None, None, :].expand(batch, 1, length, -1), causal.expand(batch, 1, length, length)], dim=-1)
+        for p, (kp, vp) in zip(self.blocks, prefix):
+            q, k, v = self.project(x, p)
+            keys = torch.cat([kp[row_group], k], dim=2)
+            values = torch.cat([vp[row_group], v], dim=2)
+            scores = ((q @ keys.transpose(-2, -1)) / math.sqrt(hd)).masked_fill(~visible, float("-inf"))
+            x = self.finish(x, p, torch.softmax(scores, dim=-1) @ values)
         return rms_norm(x, self.lnf) @ self.head
 
 
@@ -135,48 +175,60 @@ def lm_step_fn(args, model):
     return step, args.batch * args.seq
 
 
-def rl_batches(args, shape):
-    """Right-padded micro-batches as src/murphy/update.ts builds them (pad id 0)."""
-    examples, size = shape["examples"], shape["microBatchSize"]
+def rl_batches(args, layout):
+    """The kit's shared-prompt micro-batches (src/murphy/packing.ts), with random tokens (pad id 0)."""
     batches = []
-    for start in range(0, len(examples), size):
-        group = examples[start:start + size]
-        width = max(p + c for p, c in group)
-        ids = torch.zeros(len(group), width, dtype=torch.long)
-        mask = torch.zeros(len(group), width)
-        for row, (p, c) in enumerate(group):
-            ids[row, :p + c] = torch.randint(1, args.vocab, (p + c,))
-            mask[row, p:p + c] = 1
-        old = torch.full((len(group), width), -math.log(args.vocab)) + 0.01 * torch.randn(len(group), width)
-        batches.append({"ids": ids, "mask": mask, "old": old, "advantages": torch.randn(len(group))})
+    for b in layout["batches"]:
+        P, S = b["P"], b["S"]
+        prefix = torch.zeros(len(b["prefixLengths"]), P, dtype=torch.long)
+        prefix_real = torch.zeros(len(b["prefixLengths"]), P, dtype=torch.bool)
+        for g, n in enumerate(b["prefixLengths"]):
+            prefix[g, :n] = torch.randint(1, args.vocab, (n,))
+            prefix_real[g, :n] = True
+        rows = len(b["rows"])
+        ids = torch.zeros(rows, S, dtype=torch.long)
+        targets = torch.zeros(rows, S, dtype=torch.long)
+        positions = torch.zeros(rows, S, dtype=torch.long)
+        mask = torch.zeros(rows, S)
+        row_group = torch.tensor([g for g, _ in b["rows"]], dtype=torch.long)
+        for r, (g, n) in enumerate(b["rows"]):
+            completion = torch.randint(1, args.vocab, (n,))
+            ids[r, 0] = int(torch.randint(1, args.vocab, (1,)))  # the prompt's last token
+            ids[r, 1:n] = completion[:-1]
+            targets[r, :n] = completion
+            start = b["prefixLengths"][g]
+            positions[r] = (start + torch.arange(S)).clamp(max=start + max(0, n - 1))
+            mask[r, :n] = 1
+        old = torch.full((rows, S), -math.log(args.vocab)) + 0.01 * torch.randn(rows, S)
+        batches.append({"prefix": prefix, "prefix_real": prefix_real[row_group], "ids": ids, "positions": positions, "targets": targets,
+                        "row_group": row_group, "mask": mask, "old": old, "advantages": torch.randn(rows)})
     return batches
 
 
-def rl_step_fn(args, model, shape):
+def rl_step_fn(args, model, layout):
     optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr, betas=(0.9, 0.95), eps=1e-8, weight_decay=0.0)
-    batches = rl_batches(args, shape)
-    completion_tokens = sum(float(b["mask"].sum()) for b in batches)
+    batches = rl_batches(args, layout)
+    normaliser = layout["batchTokens"]  # every kept completion's tokens, trained or skipped (src/murphy/update.ts)
+    temperature = layout["temperature"]
     eps_low = eps_high = 0.2
 
     def step():
         optimizer.zero_grad(set_to_none=True)
         total = 0.0
         for b in batches:
-            ids, mask = b["ids"], b["mask"]
-            batch, width = ids.shape
-            logits = model(ids)[:, :-1]
-            logp_all = torch.log_softmax(logits, dim=-1)
-            # Log-prob of each actual next token; position 0 predicts nothing (0, masked anyway).
-            picked = logp_all.gather(-1, ids[:, 1:].unsqueeze(-1)).squeeze(-1)
-            logp = torch.cat([torch.zeros(batch, 1), picked], dim=1)
+            mask = b["mask"]
+            prefix = model.prefix_keys_values(b["prefix"])
+            logits = model.after_prefix(b["ids"], b["positions"], prefix, b["row_group"], b["prefix_real"])
+            logp_all = torch.log_softmax(logits / temperature, dim=-1)
+            logp = logp_all.gather(-1, b["targets"].unsqueeze(-1)).squeeze(-1)
             with torch.no_grad():
                 entropy = -(logp_all.exp() * logp_all).sum(-1)  # diagnostics, as the kit computes them
-                float((entropy * mask[:, 1:]).sum())
+                float((entropy * mask).sum())
             log_ratio = torch.where(mask > 0, logp - b["old"], torch.zeros_like(logp))
             ratio = log_ratio.exp()
             adv = b["advantages"].unsqueeze(1)
             surrogate = torch.minimum(ratio * adv, ratio.clamp(1 - eps_low, 1 + eps_high) * adv)
-            loss = (-surrogate * mask).sum() / completion_tokens
+            loss = (-surrogate * mask).sum() / normaliser
             loss.backward()
             total += loss.item()
         if args.clip_norm > 0:
@@ -184,7 +236,7 @@ def rl_step_fn(args, model, shape):
         optimizer.step()
         return total
 
-    tokens = sum(b["ids"].numel() for b in batches)
+    tokens = sum(b["prefix"].numel() + b["ids"].numel() for b in batches)
     return step, tokens
 
 
@@ -193,14 +245,14 @@ def main():
     if args.threads > 0:
         torch.set_num_threads(args.threads)
     torch.manual_seed(0)
-    shape = None
-    if args.rl_shape:
-        with open(args.rl_shape) as f:
-            shape = json.load(f)
-    longest = max(p + c for p, c in shape["examples"]) if shape else args.seq
+    layout = None
+    if args.rl_layout:
+        with open(args.rl_layout) as f:
+            layout = json.load(f)
+    longest = max(b["P"] + b["S"] for b in layout["batches"]) if layout else args.seq
     block = args.block or longest
     model = KitGPT(args.vocab, block, args.d_model, args.layers, args.heads, args.mlp_ratio)
-    step, tokens = rl_step_fn(args, model, shape) if shape else lm_step_fn(args, model)
+    step, tokens = rl_step_fn(args, model, layout) if layout else lm_step_fn(args, model)
     blas = blas_report()
 
     def timed():

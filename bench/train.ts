@@ -3,8 +3,9 @@
  *
  * Two workloads (bench/workloads.ts): the "reference" shape of the PyTorch comparison (V64 D64
  * L2 H4, T 64, B 32, cross-entropy, Adam) and the "kit" shape (the base checkpoint's model on
- * one real MURPHY update: 68 sequences of 60-162 tokens in micro-batches of 16, clipped
- * surrogate, AdamW). For each, the kit's step and the same step in PyTorch
+ * one real MURPHY update as the trainer runs it: of its 68 completions the 20 with a non-zero
+ * advantage, each sibling group's prompt forwarded once, clipped surrogate, AdamW; PyTorch runs
+ * the same shared-prompt computation). For each, the kit's step and the same step in PyTorch
  * (bench/torch_gpt_step.py, a long-lived process driven over stdin) ALTERNATE, repetition by
  * repetition, so both see the same machine load; medians are reported. Both use one thread:
  * torch.set_num_threads(1) with OPENBLAS_NUM_THREADS=1 / OMP_NUM_THREADS=1, and the kit's wasm
@@ -237,7 +238,7 @@ async function main(): Promise<void> {
     const workload = makeWorkload(name);
     const suffix = name === "reference" ? "" : "_kit_shape";
     const c = workload.config;
-    console.log(`${name}: vocab ${c.vocabSize}, d ${c.dModel}, ${c.nLayer} layers x ${c.nHead} heads, mlp ${c.mlpRatio}x; micro-batches [rows, width] ${JSON.stringify(workload.microBatches)}; ${workload.paddedTokens} positions per step`);
+    console.log(`${name}: vocab ${c.vocabSize}, d ${c.dModel}, ${c.nLayer} layers x ${c.nHead} heads, mlp ${c.mlpRatio}x; micro-batches ${name === "kit" ? "[prefixes, prefix width, rows, row width]" : "[rows, width]"} ${JSON.stringify(workload.microBatches)}; ${workload.paddedTokens} positions per step`);
     for (const threads of args.twoThreads ? [1, 2] : [1]) {
       setNativeThreads(threads);
       const servers = await startServers(workload, threads);
