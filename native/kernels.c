@@ -14,8 +14,9 @@
  * Besides the products, `run(op, heap, params)` runs a few fused row-wise kernels that replace
  * chains of small tfjs kernels (each of which walks the whole tensor once): log-softmax with the
  * picked token and entropy, the causal softmax of attention and its gradient, the joint softmax
- * of attention over a shared prefix and the rows' own positions and its gradient, RMSNorm and its
- * gradient, and the AdamW update. Their maths is in src/model/native-kernels.ts.
+ * of attention over a shared prefix and the rows' own positions and its gradient, the split of
+ * projected rows into attention heads and the merge back, RMSNorm and its gradient, and the AdamW
+ * update. Their maths is in src/model/native-kernels.ts.
  *
  * Built by scripts/build-native.sh into build/native/murphy_kernels.node.
  */
@@ -198,7 +199,9 @@ enum {
   OP_RMSNORM_GRAD = 6,      /* x, g, r, dy -> dx[N,D], dg[D] */
   OP_ADAM = 7,              /* w, m, v, grad [n], lr, b1, b2, c1, c2, eps, decay -> w', m', v' */
   OP_PREFIX_SOFTMAX = 8,    /* sP[G,S,P], sS[G,S,S] (scaled), bias[B,P], G, H, S, P -> pP, pS (one softmax over both) */
-  OP_PREFIX_SOFTMAX_GRAD = 9 /* pP, pS, dpP, dpS, rows, P, S, scale -> dsP, dsS */
+  OP_PREFIX_SOFTMAX_GRAD = 9, /* pP, pS, dpP, dpS, rows, P, S, scale -> dsP, dsS */
+  OP_SPLIT_HEADS = 10,      /* x[B*T, C*H*hd], B, T, H, hd, C -> C outputs [B*H, T, hd] */
+  OP_MERGE_HEADS = 11       /* C inputs [B*H, T, hd], B, T, H, hd, C -> x[B*T, C*H*hd] */
 };
 
 static void logprobs(float *h, const double *p) {
@@ -322,6 +325,32 @@ static void prefix_softmax_grad(float *h, const double *p) {
   }
 }
 
+/*
+ * Rows to heads and back: column block c of x[B*T, C*D] (D = H * hd) holds the H heads of part c
+ * (q, k, v for C = 3) side by side; part c as [B*H, T, hd] puts each (row b, head h) slice
+ * together, as attention's batched products want it. A pure permutation of copies: the same
+ * as tf's reshape, transpose [0, 2, 1, 3], reshape, in one pass and without slicing x first.
+ * parts[c] are the heap offsets of the C part tensors (outputs of split, inputs of merge).
+ */
+static void heads_copy(float *h, const double *p, int split) {
+  float *x = h + (size_t)p[0];
+  int B = (int)p[1], T = (int)p[2], H = (int)p[3], hd = (int)p[4], C = (int)p[5];
+  size_t D = (size_t)H * hd, width = (size_t)C * D;
+  for (int c = 0; c < C; c++) {
+    float *part = h + (size_t)p[6 + c];
+    for (int b = 0; b < B; b++) {
+      for (int t = 0; t < T; t++) {
+        float *row = x + ((size_t)b * T + t) * width + c * D;
+        for (int k = 0; k < H; k++) {
+          float *slice = part + (((size_t)b * H + k) * T + t) * hd;
+          if (split) memcpy(slice, row + (size_t)k * hd, hd * sizeof(float));
+          else memcpy(row + (size_t)k * hd, slice, hd * sizeof(float));
+        }
+      }
+    }
+  }
+}
+
 static void rmsnorm(float *h, const double *p) {
   const float *x = h + (size_t)p[0], *g = h + (size_t)p[1];
   int N = (int)p[2], D = (int)p[3];
@@ -400,6 +429,8 @@ static napi_value run(napi_env env, napi_callback_info cb) {
     case OP_ADAM: adam(h, p + 1); break;
     case OP_PREFIX_SOFTMAX: prefix_softmax(h, p + 1); break;
     case OP_PREFIX_SOFTMAX_GRAD: prefix_softmax_grad(h, p + 1); break;
+    case OP_SPLIT_HEADS: heads_copy(h, p + 1, 1); break;
+    case OP_MERGE_HEADS: heads_copy(h, p + 1, 0); break;
     default: napi_throw_range_error(env, NULL, "run: unknown op"); return NULL;
   }
   return NULL;

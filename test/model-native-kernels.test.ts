@@ -12,7 +12,7 @@ import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { selectBackend } from "../src/backend";
 import { GPT, type GPTConfig } from "../src/model/gpt";
-import { nativeKernelsInfo, nativeMatMul, nativeMatMulAvailable, nativeMatMulSum, setNativeKernelsEnabled } from "../src/model/native-kernels";
+import { nativeKernelsInfo, nativeMatMul, nativeMatMulAvailable, nativeMatMulSum, nativeMergeHeads, nativeSplitHeads, setNativeKernelsEnabled } from "../src/model/native-kernels";
 import { logProbsAfterPrefix, tokenLogProbs } from "../src/model/logprobs";
 import { sharedPromptBatches } from "../src/murphy/packing";
 import type { TrainingExample } from "../src/murphy/pipeline";
@@ -95,6 +95,39 @@ test("nativeMatMulSum adds its products in one output (rank 3, mixed transposes)
     assert.equal(got.length, want.length);
     for (let i = 0; i < got.length; i++) assert.ok(Math.abs(got[i] - want[i]) < 1e-5, `element ${i}: ${got[i]} vs ${want[i]}`);
     assert.throws(() => nativeMatMulSum([{ a: a1, b: b1, transB: true }, { a: a2, b: b2 }]), /do not match/);
+  });
+  assert.equal(tf.memory().numTensors, before);
+});
+
+test("nativeSplitHeads equals reshape + transpose per column block, nativeMergeHeads undoes it, and each one's gradient is the other", () => {
+  if (!nativeMatMulAvailable()) return;
+  const [B, T, H, hd, C] = [2, 3, 2, 4, 3];
+  const before = tf.memory().numTensors;
+  tf.tidy(() => {
+    const x = random([B * T, C * H * hd], "heads") as tf.Tensor2D;
+    const parts = nativeSplitHeads(x, B, H, C)!;
+    assert.equal(parts.length, C);
+    parts.forEach((part, c) => {
+      const block = tf.slice(x, [0, c * H * hd], [B * T, H * hd]);
+      const want = tf.reshape(tf.transpose(tf.reshape(block, [B, T, H, hd]), [0, 2, 1, 3]), [B * H, T, hd]);
+      assert.deepEqual(part.shape, [B * H, T, hd]);
+      assert.deepEqual(Array.from(part.dataSync()), Array.from(want.dataSync()), `part ${c}`);
+    });
+    assert.deepEqual(Array.from(nativeMergeHeads(parts, B)!.dataSync()), Array.from(x.dataSync()), "merge undoes split");
+    // d/dx of sum(w_c * part_c) is the weights merged back; only parts 0 and 2 used (part 1's gradient is 0).
+    const w = [random([B * H, T, hd], "w0"), random([B * H, T, hd], "w2")];
+    const grad = tf.grad((xs: tf.Tensor) => {
+      const [p0, , p2] = nativeSplitHeads(xs as tf.Tensor2D, B, H, C)!;
+      return tf.add(tf.sum(tf.mul(p0, w[0])), tf.sum(tf.mul(p2, w[1])));
+    })(x);
+    const zeros = tf.zeros([B * H, T, hd]) as tf.Tensor3D;
+    assert.deepEqual(Array.from(grad.dataSync()), Array.from(nativeMergeHeads([w[0], zeros, w[1]] as tf.Tensor3D[], B)!.dataSync()));
+    // d/d(a, b) of sum(merge([a, b]) * y) is y split into two parts.
+    const y = tf.slice(x, [0, 0], [B * T, 2 * H * hd]) as tf.Tensor2D;
+    const mergeGrad = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(nativeMergeHeads([a, b] as tf.Tensor3D[], B)!, y)))([parts[0], parts[1]]);
+    const [g0, g1] = nativeSplitHeads(y, B, H, 2)!;
+    assert.deepEqual(Array.from(mergeGrad[0].dataSync()), Array.from(g0.dataSync()));
+    assert.deepEqual(Array.from(mergeGrad[1].dataSync()), Array.from(g1.dataSync()));
   });
   assert.equal(tf.memory().numTensors, before);
 });

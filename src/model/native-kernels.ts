@@ -35,9 +35,19 @@ export const NATIVE_MODULE_PATH = path.join(__dirname, "..", "..", "build", "nat
 
 const GEMM = "MurphyNativeGemm";
 const FUSED = "MurphyNativeFused";
+const SPLIT_HEADS = "MurphyNativeSplitHeads";
+const MERGE_HEADS = "MurphyNativeMergeHeads";
+
+/** Attributes of the head split / merge kernels: rows B*T, H heads, C column blocks (parts). */
+interface HeadsAttrs {
+  batch: number;
+  time: number;
+  heads: number;
+  parts: number;
+}
 
 /** Op numbers of native/kernels.c `run`. */
-const OP = { logprobs: 1, logprobsGrad: 2, causalSoftmax: 3, softmaxGrad: 4, rmsNorm: 5, rmsNormGrad: 6, adam: 7, prefixSoftmax: 8, prefixSoftmaxGrad: 9 } as const;
+const OP = { logprobs: 1, logprobsGrad: 2, causalSoftmax: 3, softmaxGrad: 4, rmsNorm: 5, rmsNormGrad: 6, adam: 7, prefixSoftmax: 8, prefixSoftmaxGrad: 9, splitHeads: 10, mergeHeads: 11 } as const;
 
 /** A fused kernel's parameter: a number, or the heap offset (+ plus floats) of input i / output i. */
 type Param = number | { input: number; plus?: number } | { output: number; plus?: number };
@@ -138,6 +148,55 @@ function fusedKernel(inputs: tf.NamedTensorInfoMap, backendIn: unknown, attrs: F
   return outs;
 }
 
+/** `x[B*T, C*D]` -> C outputs `[B*H, T, hd]` (split), or back (merge); see native/kernels.c heads_copy. */
+function headsKernel(inputs: tf.NamedTensorInfoMap, backendIn: unknown, attrs: HeadsAttrs, split: boolean): tf.TensorInfo | tf.TensorInfo[] {
+  const backend = backendIn as WasmBackendInternals;
+  const module = load().module!;
+  const { batch: B, time: T, heads: H, parts: C } = attrs;
+  const offset = (t: tf.TensorInfo) => backend.dataIdMap.get(t.dataId)!.memoryOffset / 4;
+  if (split) {
+    const x = inputs.x as tf.TensorInfo;
+    const hd = x.shape[1] / (C * H);
+    const outs = Array.from({ length: C }, () => backend.makeOutput([B * H, T, hd], "float32"));
+    module.run(backend.wasm.HEAPU8.buffer as ArrayBuffer, Float64Array.from([OP.splitHeads, offset(x), B, T, H, hd, C, ...outs.map(offset)]));
+    return outs;
+  }
+  const parts = Array.from({ length: C }, (_, c) => inputs[`h${c}`] as tf.TensorInfo);
+  const hd = parts[0].shape[2];
+  const out = backend.makeOutput([B * T, C * H * hd], "float32");
+  module.run(backend.wasm.HEAPU8.buffer as ArrayBuffer, Float64Array.from([OP.mergeHeads, offset(out), B, T, H, hd, C, ...parts.map(offset)]));
+  return out;
+}
+
+function runSplitHeads(x: tf.Tensor, attrs: HeadsAttrs): tf.Tensor3D[] {
+  const out = tf.engine().runKernel(SPLIT_HEADS, { x }, attrs as unknown as tf.NamedAttrMap);
+  return (Array.isArray(out) ? out : [out]) as tf.Tensor3D[];
+}
+
+function runMergeHeads(parts: tf.Tensor[], attrs: HeadsAttrs): tf.Tensor2D {
+  return tf.engine().runKernel(MERGE_HEADS, Object.fromEntries(parts.map((t, c) => [`h${c}`, t])), attrs as unknown as tf.NamedAttrMap) as tf.Tensor2D;
+}
+
+/**
+ * Attention heads of projected rows, differentiable: `x[B*T, C*D]` (C column blocks of H heads
+ * of hd columns, e.g. q | k | v for C = 3) -> C tensors `[B*H, T, hd]`. One copy pass instead of
+ * slicing x (wasm's Slice copies its whole input) and a reshape, rank-4 transpose and reshape per
+ * part; the gradient is the merge below. Null when the native path is not available.
+ */
+export function nativeSplitHeads(x: tf.Tensor2D, batch: number, heads: number, parts: number): tf.Tensor3D[] | null {
+  if (x.dtype !== "float32" || !ready()) return null;
+  const time = x.shape[0] / batch;
+  if (!Number.isInteger(time) || x.shape[1] % (parts * heads) !== 0) throw new Error(`nativeSplitHeads: [${x.shape}] is not ${batch} rows of ${parts} x ${heads} heads`);
+  return runSplitHeads(x, { batch, time, heads, parts });
+}
+
+/** The inverse of `nativeSplitHeads`: C tensors `[B*H, T, hd]` -> `[B*T, C*H*hd]`, differentiable; null when unavailable. */
+export function nativeMergeHeads(parts: tf.Tensor3D[], batch: number): tf.Tensor2D | null {
+  if (parts.some((t) => t.dtype !== "float32") || !ready()) return null;
+  const [BH, time] = parts[0].shape;
+  return runMergeHeads(parts, { batch, time, heads: BH / batch, parts: parts.length });
+}
+
 /** Run fused op `op` of native/kernels.c on `inputs`, making `outputs`; null when unavailable. */
 function fused(op: number, inputs: tf.Tensor[], params: Param[], outputs: number[][]): tf.Tensor[] | null {
   if (!ready()) return null;
@@ -159,6 +218,20 @@ function ready(): boolean {
       kernelName: FUSED,
       backendName: "wasm",
       kernelFunc: ({ inputs, backend: b, attrs }) => fusedKernel(inputs, b, attrs as unknown as FusedAttrs),
+    });
+    tf.registerKernel({ kernelName: SPLIT_HEADS, backendName: "wasm", kernelFunc: ({ inputs, backend: b, attrs }) => headsKernel(inputs, b, attrs as unknown as HeadsAttrs, true) });
+    tf.registerKernel({ kernelName: MERGE_HEADS, backendName: "wasm", kernelFunc: ({ inputs, backend: b, attrs }) => headsKernel(inputs, b, attrs as unknown as HeadsAttrs, false) });
+    // Pure permutations: each one's gradient is the other applied to the upstream gradient.
+    tf.registerGradient({
+      kernelName: SPLIT_HEADS,
+      gradFunc: (dy, _saved, attrs) => ({ x: () => runMergeHeads(dy as tf.Tensor[], attrs as unknown as HeadsAttrs) }),
+    });
+    tf.registerGradient({
+      kernelName: MERGE_HEADS,
+      gradFunc: (dy, _saved, attrs) => {
+        const parts = runSplitHeads(dy as tf.Tensor, attrs as unknown as HeadsAttrs);
+        return Object.fromEntries(parts.map((t, c) => [`h${c}`, () => t]));
+      },
     });
     tf.registerKernel({
       kernelName: GEMM,
