@@ -427,6 +427,7 @@ static void adam(float *h, const double *p) {
   size_t n = (size_t)p[4];
   float lr = (float)p[5], b1 = (float)p[6], b2 = (float)p[7], c1 = (float)p[8], c2 = (float)p[9], eps = (float)p[10], keep = (float)p[11];
   float *w2 = h + (size_t)p[12], *m2 = h + (size_t)p[13], *v2 = h + (size_t)p[14];
+  #pragma omp simd
   for (size_t i = 0; i < n; i++) {
     float gi = grad[i];
     float mi = m[i] * b1 + gi * (1.f - b1);
