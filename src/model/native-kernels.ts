@@ -4,10 +4,14 @@
  * module (native/kernels.c, built by scripts/build-native.sh into build/native/) computes
  * `op(A) @ op(B)` in place on that memory with OpenBLAS's cblas_sgemm: AVX2/FMA on x86 instead of
  * XNNPACK's 128-bit wasm SIMD, and transposed operands as flags instead of transpose kernels.
+ * Next to the products: fused row-wise kernels (log-softmax with picked token and entropy, the
+ * attention softmaxes and their gradients, RMSNorm, AdamW) and the split of projected rows into
+ * attention heads and back, each one pass over its tensors instead of a chain of tfjs kernels.
  *
  * Everything here is optional: on any other backend, without the built module, without
- * OpenBLAS, or with MURPHY_NATIVE=0, `nativeMatMul` returns null and the caller uses tf's own
- * ops (./ops keeps those paths), so the GPU (tfjs-node-gpu) and cpu backends are untouched.
+ * OpenBLAS, or with MURPHY_NATIVE=0, every `native...` function returns null and the caller
+ * uses tf's own ops (./ops and ./gpt keep those paths), so the GPU (tfjs-node-gpu) and cpu
+ * backends are untouched.
  *
  * Threads: OpenBLAS runs on one thread unless MURPHY_BLAS_THREADS says otherwise (experiments
  * already run one process per core).
