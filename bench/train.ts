@@ -1,86 +1,67 @@
 /**
- * Training throughput of the kit's GPT: one full step (forward, backward, Adam update) in
- * tokens/s, next to
- *   - a straightforward tfjs implementation of the same model and step (plain tf.matMul with
- *     transpose flags and tf's own gradients, one-hot matMul embedding, tf.train.adam), to show
- *     what the fast ops of src/model/ops.ts buy, and
- *   - the same step in PyTorch (bench/torch_gpt_step.py), when /usr/bin/python3 has torch.
- * The two tfjs variants alternate step by step and torch runs after them. The cores may be
- * shared with other jobs, so besides wall-clock medians (the main fields) the JSON also gives
- * throughput per second of CPU time of each process (`*_cpu_*`), which load disturbs less.
+ * Training throughput of the kit against PyTorch on an optimised BLAS, side by side.
  *
- *   node --import tsx bench/train.ts [--steps 8] [--shape reference|default] [--no-torch]
+ * Two workloads (bench/workloads.ts): the "reference" shape of the PyTorch comparison (V64 D64
+ * L2 H4, T 64, B 32, cross-entropy, Adam) and the "kit" shape (the base checkpoint's model on
+ * one real MURPHY update as the trainer runs it: of its 68 completions the 20 with a non-zero
+ * advantage, each sibling group's prompt forwarded once, clipped surrogate, AdamW; PyTorch runs
+ * the same shared-prompt computation). For each, the kit's step and the same step in PyTorch
+ * (bench/torch_gpt_step.py, a long-lived process driven over stdin) ALTERNATE, repetition by
+ * repetition, so both see the same machine load; medians are reported. Both use one thread:
+ * torch.set_num_threads(1) with OPENBLAS_NUM_THREADS=1 / OMP_NUM_THREADS=1, and the kit's wasm
+ * backend with OpenBLAS on one thread. With --two-threads, then the same with two threads each
+ * (kit: OpenBLAS on two threads; torch: two threads); off by default, because on a machine whose
+ * cores are busy with other jobs two spinning threads per process make both sides many times
+ * slower and the comparison says nothing.
  *
- * Shapes: "reference" = vocab 64, d_model 64, 2 layers, 4 heads, seq 64, batch 32 (the shape
- * of the PyTorch comparison); "default" = DEFAULT_GPT_CONFIG at seq 512, batch 8.
+ * PyTorch's BLAS: Debian's python3-torch alone links the reference (netlib) BLAS, several times
+ * slower than what a researcher's PyTorch uses. The bench reports which BLAS torch loaded (from
+ * torch.__config__ and the libraries mapped into its process) and OpenBLAS's core type, and
+ * refuses to report a ratio unless it is OpenBLAS (`npm run bench:train` installs it as root:
+ * scripts/setup-bench.sh). OpenBLAS reads OPENBLAS_* variables (e.g. OPENBLAS_CORETYPE,
+ * OPENBLAS_L2_SIZE) that can make it slower: torch runs once with every OPENBLAS_* variable
+ * removed ("unset") and, when the shell sets any, once more with them ("shell"). Ratios are
+ * against the faster of the two.
+ *
+ *   node --no-node-snapshot --import tsx bench/train.ts [--reps 7] [--workload both|reference|kit]
+ *        [--two-threads] [--naive]
+ *
+ * `--naive` adds a straightforward tfjs implementation of the reference step (tf.matMul with
+ * transpose flags and tf's own gradients) to show what src/model/ops.ts buys.
  * Progress goes to stdout; the LAST line is one JSON object.
  */
-import { spawnSync } from "node:child_process";
+import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import * as path from "node:path";
+import * as readline from "node:readline";
 import * as tf from "@tensorflow/tfjs";
 import { selectBackend } from "../src/backend";
-import { DEFAULT_GPT_CONFIG, GPT, type GPTConfig } from "../src/model/gpt";
-import { AdamW, optimizerStep, sftLoss } from "../src/model/train";
+import { GPT } from "../src/model/gpt";
+import { nativeKernelsInfo, setNativeThreads } from "../src/model/native-kernels";
+import { naiveLoss } from "./naive-gpt";
+import { REFERENCE_CONFIG, makeWorkload, type Workload, type WorkloadName } from "./workloads";
 
 interface Args {
-  steps: number;
-  shape: "reference" | "default";
-  torch: boolean;
+  reps: number;
+  workloads: WorkloadName[];
+  twoThreads: boolean;
+  naive: boolean;
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { steps: 8, shape: "reference", torch: true };
+  const args: Args = { reps: 7, workloads: ["reference", "kit"], twoThreads: false, naive: false };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
-    if (flag === "--steps") args.steps = Number(argv[++i]);
-    else if (flag === "--shape") args.shape = argv[++i] as Args["shape"];
-    else if (flag === "--no-torch") args.torch = false;
-    else throw new Error(`bench/train.ts: unknown argument "${flag}" (expected --steps N, --shape reference|default, --no-torch)`);
+    if (flag === "--reps") args.reps = Number(argv[++i]);
+    else if (flag === "--workload") {
+      const w = argv[++i];
+      if (w !== "both" && w !== "reference" && w !== "kit") throw new Error(`bench/train.ts: --workload must be both, reference or kit (got ${w})`);
+      args.workloads = w === "both" ? ["reference", "kit"] : [w];
+    } else if (flag === "--two-threads") args.twoThreads = true;
+    else if (flag === "--naive") args.naive = true;
+    else throw new Error(`bench/train.ts: unknown argument "${flag}" (expected --reps N, --workload both|reference|kit, --two-threads, --naive)`);
   }
-  if (!Number.isInteger(args.steps) || args.steps < 1) throw new Error(`bench/train.ts: --steps must be a positive integer (got ${args.steps})`);
-  if (args.shape !== "reference" && args.shape !== "default") throw new Error(`bench/train.ts: --shape must be reference or default (got ${args.shape})`);
+  if (!Number.isInteger(args.reps) || args.reps < 1) throw new Error(`bench/train.ts: --reps must be a positive integer (got ${args.reps})`);
   return args;
-}
-
-/**
- * The straightforward tfjs forward pass: what one writes first. Same weights and maths as
- * GPT.logits, but dense layers are tf.matMul on 2-D views with tf's gradients (which use the
- * transposeA/transposeB forms), attention uses tf.matMul(q, k, false, true), and the embedding
- * is a one-hot matMul (tf.gather has no gradient on wasm).
- */
-export function naiveLogits(model: GPT, ids: tf.Tensor2D): tf.Tensor3D {
-  const { dModel: D, nHead: H, nLayer, vocabSize: V } = model.config;
-  const [B, T] = ids.shape;
-  const hd = D / H;
-  const w = (name: string) => model.weights.get(name)! as tf.Tensor;
-  const rms = (x: tf.Tensor, g: tf.Tensor) => tf.mul(tf.mul(x, tf.rsqrt(tf.add(tf.mean(tf.square(x), -1, true), 1e-5))), g);
-  const linear = (x: tf.Tensor, weight: tf.Tensor) => tf.matMul(x as tf.Tensor2D, weight as tf.Tensor2D);
-  const toHeads = (x: tf.Tensor) => tf.reshape(tf.transpose(tf.reshape(x, [B, T, H, hd]), [0, 2, 1, 3]), [B * H, T, hd]) as tf.Tensor3D;
-  return tf.tidy(() => {
-    const oneHot = tf.cast(tf.oneHot(tf.reshape(ids, [-1]) as tf.Tensor1D, V), "float32");
-    const positions = tf.slice(w("wpe"), [0, 0], [T, D]);
-    let x = tf.reshape(tf.add(tf.reshape(linear(oneHot, w("wte")), [B, T, D]), positions), [B * T, D]);
-    const mask = tf.tensor2d(Array.from({ length: T * T }, (_, i) => (i % T > Math.floor(i / T) ? -1e9 : 0)), [T, T]);
-    for (let l = 0; l < nLayer; l++) {
-      const qkv = linear(rms(x, w(`h.${l}.ln1.g`)), w(`h.${l}.attn.wqkv`));
-      const [q, k, v] = tf.split(qkv, 3, 1).map(toHeads);
-      const scores = tf.add(tf.div(tf.matMul(q, k, false, true), Math.sqrt(hd)), mask);
-      const heads = tf.matMul(tf.softmax(scores) as tf.Tensor3D, v);
-      const merged = tf.reshape(tf.transpose(tf.reshape(heads, [B, H, T, hd]), [0, 2, 1, 3]), [B * T, D]);
-      x = tf.add(x, linear(merged, w(`h.${l}.attn.wo`)));
-      x = tf.add(x, linear(tf.relu(linear(rms(x, w(`h.${l}.ln2.g`)), w(`h.${l}.mlp.wfc`))), w(`h.${l}.mlp.wproj`)));
-    }
-    return tf.reshape(linear(rms(x, w("lnf.g")), w("head")), [B, T, V]) as tf.Tensor3D;
-  });
-}
-
-function naiveLoss(model: GPT, ids: tf.Tensor2D, targets: tf.Tensor2D): tf.Scalar {
-  const V = model.config.vocabSize;
-  return tf.tidy(() => {
-    const logp = tf.logSoftmax(tf.reshape(naiveLogits(model, ids), [-1, V]));
-    const oneHot = tf.cast(tf.oneHot(tf.reshape(targets, [-1]) as tf.Tensor1D, V), "float32");
-    return tf.neg(tf.mean(tf.sum(tf.mul(logp, oneHot), -1))) as tf.Scalar;
-  });
 }
 
 function median(xs: number[]): number {
@@ -88,115 +69,226 @@ function median(xs: number[]): number {
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 }
 
-interface TorchResult {
-  tokens_per_s: number;
-  ms_per_step: number;
-  cpu_tokens_per_s: number;
-  threads: number;
-  torch_version: string;
+const round1 = (x: number) => Math.round(x * 10) / 10;
+const round2 = (x: number) => Math.round(x * 100) / 100;
+
+interface TorchBlas {
+  kind: "openblas" | "reference" | "other";
+  torch_blas_info: string;
+  libraries: string[];
+  openblas_env: Record<string, string>;
+  core?: string;
+  config?: string;
+  openblas_threads?: number;
 }
 
-function runTorch(config: GPTConfig, seq: number, batch: number, steps: number): { result: TorchResult | null; why?: string } {
-  const python = "/usr/bin/python3";
-  const probe = spawnSync(python, ["-c", "import torch"], { encoding: "utf8" });
-  if (probe.status !== 0) return { result: null, why: `${python} -c 'import torch' failed (apt-get install python3-torch)` };
-  const script = path.join(__dirname, "torch_gpt_step.py");
-  const flags = ["--vocab", config.vocabSize, "--d-model", config.dModel, "--layers", config.nLayer, "--heads", config.nHead, "--mlp-ratio", config.mlpRatio, "--seq", seq, "--batch", batch, "--steps", steps].map(String);
-  const run = spawnSync(python, [script, ...flags], { encoding: "utf8" });
-  if (run.status !== 0) return { result: null, why: `torch_gpt_step.py exited ${run.status}: ${run.stderr.trim().split("\n").pop()}` };
-  const lines = run.stdout.trim().split("\n");
-  return { result: JSON.parse(lines[lines.length - 1]) as TorchResult };
+/** A bench/torch_gpt_step.py --serve process: one timed step per request. */
+class TorchServer {
+  private readonly child: ChildProcessWithoutNullStreams;
+  private readonly lines: AsyncIterator<string>;
+  private stderr = "";
+  ready!: { tokens: number; threads: number; torch_version: string; blas: TorchBlas };
+
+  constructor(readonly variant: string, torchArgs: string[], threads: number, env: NodeJS.ProcessEnv) {
+    const script = path.join(__dirname, "torch_gpt_step.py");
+    const threadEnv = { OPENBLAS_NUM_THREADS: String(threads), OMP_NUM_THREADS: String(threads) };
+    this.child = spawn("/usr/bin/python3", [script, ...torchArgs, "--threads", String(threads), "--serve"], { env: { ...env, ...threadEnv } });
+    this.child.stderr.on("data", (d) => (this.stderr += d));
+    this.lines = readline.createInterface({ input: this.child.stdout })[Symbol.asyncIterator]();
+  }
+
+  private async next(): Promise<string> {
+    const { value, done } = await this.lines.next();
+    if (done) throw new Error(`torch (${this.variant}) exited: ${this.stderr.trim().split("\n").slice(-3).join(" | ")}`);
+    return value;
+  }
+
+  async start(): Promise<this> {
+    this.ready = JSON.parse(await this.next());
+    return this;
+  }
+
+  async step(): Promise<{ ms: number; cpu_ms: number; loss: number }> {
+    this.child.stdin.write("step\n");
+    return JSON.parse(await this.next());
+  }
+
+  close(): void {
+    this.child.stdin.end("quit\n");
+  }
+}
+
+/** The environment with every OPENBLAS_* variable removed. */
+function withoutOpenblasVars(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(env).filter(([k]) => !k.startsWith("OPENBLAS_")));
+}
+
+/** OPENBLAS_* settings of the shell, except the thread count the bench sets itself. */
+function shellOpenblasVars(): Record<string, string> {
+  return Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith("OPENBLAS_") && k !== "OPENBLAS_NUM_THREADS") as [string, string][]);
+}
+
+function timedKit(workload: Workload): { ms: number; cpuMs: number; loss: number } {
+  const started = performance.now();
+  const cpuStarted = process.cpuUsage();
+  const loss = workload.step();
+  const cpu = process.cpuUsage(cpuStarted);
+  return { ms: performance.now() - started, cpuMs: (cpu.user + cpu.system) / 1000, loss };
+}
+
+interface Measured {
+  kit_ms: number;
+  kit_cpu_ms: number;
+  kit_tokens_per_s: number;
+  torch: Record<string, { ms: number; cpu_ms: number; tokens_per_s: number }>;
+  best_torch_variant: string;
+  ratio: number;
+  ratio_cpu: number;
+}
+
+/** Alternate kit and torch steps `reps` times (after warm-up) and take medians. */
+async function sideBySide(workload: Workload, servers: TorchServer[], reps: number, label: string): Promise<Measured> {
+  for (let i = 0; i < 2; i++) workload.step();
+  const kit = { ms: [] as number[], cpu: [] as number[] };
+  const torch = servers.map(() => ({ ms: [] as number[], cpu: [] as number[] }));
+  const tensorsBefore = tf.memory().numTensors;
+  for (let r = 0; r < reps; r++) {
+    // Alternate who goes first so neither always runs right after the other's cache footprint.
+    const order = r % 2 === 0 ? ["kit", ...servers.map((_, i) => i)] : [...servers.map((_, i) => i), "kit"];
+    const parts: string[] = [];
+    for (const who of order) {
+      if (who === "kit") {
+        const k = timedKit(workload);
+        kit.ms.push(k.ms);
+        kit.cpu.push(k.cpuMs);
+        parts.push(`kit ${k.ms.toFixed(0)} ms (loss ${k.loss.toFixed(3)})`);
+      } else {
+        const i = who as number;
+        const t = await servers[i].step();
+        torch[i].ms.push(t.ms);
+        torch[i].cpu.push(t.cpu_ms);
+        parts.push(`torch/${servers[i].variant} ${t.ms.toFixed(0)} ms`);
+      }
+    }
+    console.log(`${label} rep ${r + 1}/${reps}: ${parts.join(", ")}`);
+  }
+  if (tf.memory().numTensors !== tensorsBefore) throw new Error(`bench/train.ts: tensor count grew from ${tensorsBefore} to ${tf.memory().numTensors}`);
+  const tokens = workload.paddedTokens;
+  const kitMs = median(kit.ms);
+  const kitCpu = median(kit.cpu);
+  const torchOut: Measured["torch"] = {};
+  servers.forEach((s, i) => {
+    if (s.ready.tokens !== tokens) throw new Error(`bench/train.ts: torch computes ${s.ready.tokens} positions per step, the kit ${tokens}`);
+    torchOut[s.variant] = { ms: round1(median(torch[i].ms)), cpu_ms: round1(median(torch[i].cpu)), tokens_per_s: round1(tokens / (median(torch[i].ms) / 1000)) };
+  });
+  const best = servers.map((s) => s.variant).sort((a, b) => torchOut[a].ms - torchOut[b].ms)[0];
+  return {
+    kit_ms: round1(kitMs),
+    kit_cpu_ms: round1(kitCpu),
+    kit_tokens_per_s: round1(tokens / (kitMs / 1000)),
+    torch: torchOut,
+    best_torch_variant: best,
+    ratio: round2(torchOut[best].ms / kitMs),
+    ratio_cpu: round2(torchOut[best].cpu_ms / kitCpu),
+  };
+}
+
+async function startServers(workload: Workload, threads: number): Promise<TorchServer[]> {
+  const variants: [string, NodeJS.ProcessEnv][] = [["unset", withoutOpenblasVars(process.env)]];
+  if (Object.keys(shellOpenblasVars()).length > 0) variants.push(["shell", process.env]);
+  return Promise.all(variants.map(([name, env]) => new TorchServer(name, workload.torchArgs, threads, env).start()));
+}
+
+/** The naive tfjs reference step (see the file comment); returns its median ms over `reps`. */
+async function naiveReference(reps: number): Promise<number> {
+  const model = GPT.create(REFERENCE_CONFIG, 0);
+  const ids = tf.randomUniform([32, 64], 0, 64, "int32", 1) as tf.Tensor2D;
+  const targets = tf.randomUniform([32, 64], 0, 64, "int32", 2) as tf.Tensor2D;
+  const adam = tf.train.adam(1e-3);
+  const vars = [...model.weights.values()];
+  const times: number[] = [];
+  for (let i = 0; i < reps + 1; i++) {
+    const started = performance.now();
+    const loss = adam.minimize(() => naiveLoss(model, ids, targets), true, vars)!;
+    loss.dataSync();
+    loss.dispose();
+    if (i > 0) times.push(performance.now() - started);
+  }
+  tf.dispose([ids, targets]);
+  adam.dispose();
+  model.dispose();
+  return median(times);
 }
 
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   const backend = await selectBackend();
-  const [seq, batch] = args.shape === "reference" ? [64, 32] : [DEFAULT_GPT_CONFIG.blockSize, 8];
-  const config: GPTConfig =
-    args.shape === "reference" ? { vocabSize: 64, blockSize: seq, dModel: 64, nLayer: 2, nHead: 4, mlpRatio: 4 } : { ...DEFAULT_GPT_CONFIG };
-  const fast = GPT.create(config, 0);
-  const naive = GPT.create(config, 0);
-  console.log(`backend ${backend.tfName}; ${fast.summary()}; batch ${batch} x seq ${seq}; ${args.steps} timed steps each`);
+  const native = nativeKernelsInfo();
+  console.log(`backend ${backend.tfName}; native OpenBLAS kernels: ${native.available ? `${native.core} (${native.config})` : `off (${native.why})`}`);
+  const shellVars = shellOpenblasVars();
+  console.log(`shell OPENBLAS_* settings: ${Object.keys(shellVars).length ? JSON.stringify(shellVars) : "none (torch runs once, with them unset)"}`);
 
-  const ids = tf.randomUniform([batch, seq], 0, config.vocabSize, "int32", 1) as tf.Tensor2D;
-  const targets = tf.randomUniform([batch, seq], 0, config.vocabSize, "int32", 2) as tf.Tensor2D;
-  const mask = tf.ones([batch, seq]) as tf.Tensor2D;
-  const check = tf.tidy(() => tf.max(tf.abs(tf.sub(fast.logits(ids), naiveLogits(naive, ids)))).dataSync()[0]);
-  console.log(`same logits from both implementations: max |difference| = ${check.toExponential(2)}`);
-  if (!(check < 1e-3)) throw new Error(`bench/train.ts: the fast and naive forward passes disagree (${check})`);
-
-  const adamW = new AdamW({ learningRate: 1e-3, beta2: 0.999 });
-  const adam = tf.train.adam(1e-3);
-  const naiveVars = [...naive.weights.values()];
-  const stepFast = () => optimizerStep(fast, adamW, () => sftLoss(fast, ids, targets, mask)).loss;
-  const stepNaive = () => {
-    const loss = adam.minimize(() => naiveLoss(naive, ids, targets), true, naiveVars)!;
-    const value = loss.dataSync()[0];
-    loss.dispose();
-    return value;
-  };
-  const timed = (f: () => number) => {
-    const started = performance.now();
-    const cpuStarted = process.cpuUsage();
-    const loss = f();
-    const cpu = process.cpuUsage(cpuStarted);
-    return { ms: performance.now() - started, cpuMs: (cpu.user + cpu.system) / 1000, loss };
-  };
-  for (let i = 0; i < 2; i++) {
-    stepFast();
-    stepNaive();
-  }
-  const [fastMs, naiveMs, fastCpuMs, naiveCpuMs]: number[][] = [[], [], [], []];
-  const tensorsBefore = tf.memory().numTensors;
-  for (let i = 0; i < args.steps; i++) {
-    const a = timed(stepFast);
-    const b = timed(stepNaive);
-    fastMs.push(a.ms);
-    naiveMs.push(b.ms);
-    fastCpuMs.push(a.cpuMs);
-    naiveCpuMs.push(b.cpuMs);
-    console.log(`step ${i + 1}/${args.steps}: kit ${a.ms.toFixed(0)} ms (loss ${a.loss.toFixed(3)}), naive ${b.ms.toFixed(0)} ms (loss ${b.loss.toFixed(3)})`);
-  }
-  if (tf.memory().numTensors !== tensorsBefore) throw new Error(`bench/train.ts: tensor count grew from ${tensorsBefore} to ${tf.memory().numTensors}`);
-  const tokens = batch * seq;
-  const tfjsTokensPerS = tokens / (median(fastMs) / 1000);
-  const naiveTokensPerS = tokens / (median(naiveMs) / 1000);
-  const tfjsCpuTokensPerS = tokens / (median(fastCpuMs) / 1000);
-
-  let torch: TorchResult | null = null;
-  if (args.torch) {
-    console.log("running bench/torch_gpt_step.py ...");
-    const run = runTorch(config, seq, batch, args.steps);
-    torch = run.result;
-    if (!torch) console.log(`torch not measured: ${run.why}`);
-    else console.log(`torch ${torch.torch_version}, ${torch.threads} thread(s): ${torch.ms_per_step.toFixed(0)} ms/step`);
-  }
-  const round = (x: number) => Math.round(x * 10) / 10;
-  const result = {
+  const result: Record<string, unknown> = {
     backend: backend.tfName,
-    shape: args.shape,
-    config: { ...config, seq, batch },
-    parameters: fast.parameterCount(),
-    tfjs_ms_per_step: round(median(fastMs)),
-    tfjs_tokens_per_s: round(tfjsTokensPerS),
-    naive_tfjs_ms_per_step: round(median(naiveMs)),
-    naive_tfjs_tokens_per_s: round(naiveTokensPerS),
-    speedup_vs_naive: Math.round((tfjsTokensPerS / naiveTokensPerS) * 100) / 100,
-    torch_tokens_per_s: torch ? torch.tokens_per_s : null,
-    torch_threads: torch ? torch.threads : null,
-    ratio_vs_torch: torch ? Math.round((tfjsTokensPerS / torch.tokens_per_s) * 100) / 100 : null,
-    tfjs_cpu_tokens_per_s: round(tfjsCpuTokensPerS),
-    naive_tfjs_cpu_tokens_per_s: round(tokens / (median(naiveCpuMs) / 1000)),
-    torch_cpu_tokens_per_s: torch ? torch.cpu_tokens_per_s : null,
-    ratio_vs_torch_cpu: torch ? Math.round((tfjsCpuTokensPerS / torch.cpu_tokens_per_s) * 100) / 100 : null,
-    steps: args.steps,
+    kit_blas: native.available ? `OpenBLAS ${native.core}` : `none (wasm XNNPACK; ${native.why})`,
+    shell_openblas_env: shellVars,
   };
-  tf.dispose([ids, targets, mask]);
-  adamW.dispose();
-  adam.dispose();
-  fast.dispose();
-  naive.dispose();
+  let refused: string | undefined;
+  for (const name of args.workloads) {
+    const workload = makeWorkload(name);
+    const suffix = name === "reference" ? "" : "_kit_shape";
+    const c = workload.config;
+    console.log(`${name}: vocab ${c.vocabSize}, d ${c.dModel}, ${c.nLayer} layers x ${c.nHead} heads, mlp ${c.mlpRatio}x; micro-batches ${name === "kit" ? "[prefixes, prefix width, rows, row width]" : "[rows, width]"} ${JSON.stringify(workload.microBatches)}; ${workload.paddedTokens} positions per step`);
+    for (const threads of args.twoThreads ? [1, 2] : [1]) {
+      setNativeThreads(threads);
+      const servers = await startServers(workload, threads);
+      try {
+        const blas = servers[0].ready.blas;
+        const blasName = blas.kind === "openblas" ? `OpenBLAS (${blas.core}; ${blas.libraries.find((l) => l.includes("libopenblas"))})` : `${blas.kind} (${blas.libraries.join(", ") || "no BLAS library mapped"})`;
+        if (threads === 1) {
+          result.torch_version = servers[0].ready.torch_version;
+          result.torch_blas = blasName;
+          result.torch_blas_info = blas.torch_blas_info;
+          result.torch_openblas_core = blas.core ?? null;
+        }
+        if (blas.kind !== "openblas") {
+          refused = `torch loaded ${blasName}, not OpenBLAS: no ratio is reported against it (run as root: bash scripts/setup-bench.sh)`;
+          console.log(`refusing to compare: ${refused}`);
+          break;
+        }
+        const m = await sideBySide(workload, servers, threads === 1 ? args.reps : 3, `${name} ${threads}T`);
+        console.log(`${name}, ${threads} thread(s): kit ${m.kit_ms} ms/step, torch ${JSON.stringify(m.torch)} -> ratio ${m.ratio} (cpu ${m.ratio_cpu})`);
+        const key = threads === 1 ? suffix : `${suffix}_2threads`;
+        result[`ratio_vs_torch${key}`] = m.ratio;
+        result[`ratio_vs_torch_cpu${key}`] = m.ratio_cpu;
+        result[`tfjs_ms_per_step${key}`] = m.kit_ms;
+        result[`tfjs_tokens_per_s${key}`] = m.kit_tokens_per_s;
+        result[`torch_ms_per_step${key}`] = m.torch[m.best_torch_variant].ms;
+        result[`torch_tokens_per_s${key}`] = m.torch[m.best_torch_variant].tokens_per_s;
+        result[`torch_variants${key}`] = m.torch;
+      } finally {
+        servers.forEach((s) => s.close());
+        setNativeThreads(1);
+      }
+    }
+    result[`config${suffix}`] = { ...workload.config, microBatches: workload.microBatches, positionsPerStep: workload.paddedTokens };
+    workload.dispose();
+    if (refused) break;
+  }
+  if (args.naive) {
+    const ms = await naiveReference(args.reps);
+    result.naive_tfjs_ms_per_step = round1(ms);
+    console.log(`naive tfjs reference step: ${ms.toFixed(0)} ms`);
+  }
+  result.threads = 1;
+  result.reps = args.reps;
+  if (refused) {
+    result.ratio_vs_torch = null;
+    result.ratio_vs_torch_kit_shape = null;
+    result.refused = refused;
+  }
   console.log(JSON.stringify(result));
+  if (refused) process.exitCode = 1;
 }
 
 if (require.main === module) {

@@ -5,6 +5,9 @@
 #   - Debian's minimal Jupyter packages, when the project has notebooks;
 #   - Debian's chromium, for the rendering check of reports and notebooks;
 #   - Debian's bubblewrap (and python3), for the Python sandbox of the benchmarks (src/pysandbox/).
+#   - Debian's OpenBLAS and the kit's native kernels (scripts/build-native.sh), the fast path of
+#     training on the wasm backend (src/model/native-kernels.ts; optional: without them the kit
+#     runs on tfjs's own wasm kernels).
 # The optional GPU/native TensorFlow packages are allowed to fail (they download a binary from
 # outside the npm registry); the kit then runs on wasm. See environment.md.
 set -euo pipefail
@@ -32,6 +35,7 @@ fi
 # The Python sandbox: bubblewrap for the namespaces; prlimit and setpriv come with util-linux.
 command -v bwrap >/dev/null 2>&1 || apt_missing+=(bubblewrap)
 [ -x /usr/bin/python3 ] || apt_missing+=(python3)
+ls /usr/lib/*-linux-gnu/libopenblas.so.0 >/dev/null 2>&1 || apt_missing+=(libopenblas0-pthread)
 if [ ${#apt_missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
     say "installing Debian packages: ${apt_missing[*]}"
@@ -43,3 +47,6 @@ if [ ${#apt_missing[@]} -gt 0 ]; then
     exit 1
   fi
 fi
+
+# 3. The native kernels (quick when built).
+bash scripts/build-native.sh

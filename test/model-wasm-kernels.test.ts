@@ -6,6 +6,7 @@ import { test, before } from "node:test";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { selectBackend } from "../src/backend";
+import { nativeMatMulAvailable, setNativeKernelsEnabled } from "../src/model/native-kernels";
 import { batchMatMul } from "../src/model/ops";
 import { gatherRows, slicedBatchMatMul } from "../src/model/wasm-kernels";
 import { Rng } from "../src/util/rng";
@@ -50,18 +51,28 @@ test("slicedBatchMatMul equals tf.matMul slice for slice (odd sizes, one slice, 
   }
 });
 
-test("batchMatMul takes the sliced kernel for many-row slices and tf.matMul for single-row ones", async () => {
+test("batchMatMul takes OpenBLAS when built; else the sliced kernel for many-row slices and tf.matMul for single-row ones", async () => {
   if (!onWasm()) return;
   const a = tf.ones([4, 64, 32]) as tf.Tensor3D;
   const b = tf.ones([4, 32, 64]) as tf.Tensor3D;
   const row = tf.ones([4, 1, 32]) as tf.Tensor3D;
   let sum = 0;
-  const big = await kernelsUsed(() => tf.tidy(() => void (sum = batchMatMul(a, b).sum().dataSync()[0])));
-  assert.equal(sum, 4 * 64 * 64 * 32);
-  assert.ok(big.includes("MurphySlicedBatchMatMul"), big.join(","));
-  const single = await kernelsUsed(() => tf.tidy(() => void batchMatMul(row, b).dataSync()));
-  assert.ok(!single.includes("MurphySlicedBatchMatMul") && single.includes("BatchMatMul"), single.join(","));
-  tf.dispose([a, b, row]);
+  if (nativeMatMulAvailable()) {
+    const native = await kernelsUsed(() => tf.tidy(() => void (sum = batchMatMul(a, b).sum().dataSync()[0])));
+    assert.equal(sum, 4 * 64 * 64 * 32);
+    assert.ok(native.includes("MurphyNativeGemm") && !native.includes("BatchMatMul"), native.join(","));
+  }
+  setNativeKernelsEnabled(false);
+  try {
+    const big = await kernelsUsed(() => tf.tidy(() => void (sum = batchMatMul(a, b).sum().dataSync()[0])));
+    assert.equal(sum, 4 * 64 * 64 * 32);
+    assert.ok(big.includes("MurphySlicedBatchMatMul"), big.join(","));
+    const single = await kernelsUsed(() => tf.tidy(() => void batchMatMul(row, b).dataSync()));
+    assert.ok(!single.includes("MurphySlicedBatchMatMul") && single.includes("BatchMatMul"), single.join(","));
+  } finally {
+    setNativeKernelsEnabled(true);
+    tf.dispose([a, b, row]);
+  }
 });
 
 test("gatherRows picks, reorders and repeats rows like tf.gather, through the fast kernel on wasm", async () => {

@@ -19,6 +19,7 @@ import * as tf from "@tensorflow/tfjs";
 import { Rng } from "../util/rng";
 import { appendSlots, cachedAttention, type KVCache, type LayerCache } from "./kv-cache";
 import { causalAttention, dense, embedding, prefixAttention, rmsNorm } from "./ops";
+import { nativeMatMulAvailable, nativeMergeHeads, nativeSplitHeads } from "./native-kernels";
 import { gatherRows } from "./wasm-kernels";
 
 export interface GPTConfig {
@@ -52,7 +53,7 @@ export interface GPTConfig {
  *   Cost grows slower than size (d192 has 2.2x the parameters for 1.4x the time), so the
  *   default sits at the size where an SFT warm-up of a few million tokens still takes under an
  *   hour here, with four heads so attention is not starved. How well each size learns the
- *   kit's tasks was not compared. bench/train.ts --shape default measures the default.
+ *   kit's tasks was not compared. bench/profile-train.ts and bench/train.ts measure the base checkpoint's shape.
  */
 export const DEFAULT_GPT_CONFIG: Readonly<GPTConfig> = Object.freeze({
   vocabSize: 102,
@@ -203,15 +204,18 @@ export class GPT {
 
   /**
    * Queries, keys and values of layer `l` for `h: [B*T, D]` (the normed residual stream), each
-   * `[B*H, T, hd]`. wqkv's columns are [q | k | v]; the three `[D, D]` column blocks are sliced
-   * from the weight and applied separately, because on wasm slicing the `[B*T, 3D]` product
-   * instead costs three full copies of it (the Slice kernel copies its whole input first).
-   * Heads move next to the batch with rank-4 transposes (wasm's rank-5 transpose is ~50x slower).
+   * `[B*H, T, hd]`. wqkv's columns are [q | k | v]. With the native kernels: one product with the
+   * whole wqkv, then one copy pass into the three head layouts (./native-kernels). Otherwise the
+   * three `[D, D]` column blocks are sliced from the weight and applied separately, because on
+   * wasm slicing the `[B*T, 3D]` product instead costs three full copies of it (the Slice kernel
+   * copies its whole input first), and heads move next to the batch with rank-4 transposes
+   * (wasm's rank-5 transpose is ~50x slower).
    */
   private projectHeads(h: tf.Tensor2D, l: number, B: number, T: number): tf.Tensor3D[] {
     const { dModel: D, nHead: H } = this.config;
     const hd = this.headDim;
     const wqkv = this.w<tf.Rank.R2>(`h.${l}.attn.wqkv`);
+    if (nativeMatMulAvailable()) return nativeSplitHeads(dense(h, wqkv), B, H, 3)!;
     return [0, 1, 2].map((part) => {
       const projected = dense(h, tf.slice(wqkv, [0, part * D], [D, D]));
       return tf.reshape(tf.transpose(tf.reshape(projected, [B, T, H, hd]), [0, 2, 1, 3]), [B * H, T, hd]) as tf.Tensor3D;
@@ -224,7 +228,7 @@ export class GPT {
    */
   private finishBlock(x: tf.Tensor2D, heads: tf.Tensor3D, l: number, B: number, T: number): tf.Tensor2D {
     const { dModel: D, nHead: H } = this.config;
-    const merged = tf.reshape(tf.transpose(tf.reshape(heads, [B, H, T, this.headDim]), [0, 2, 1, 3]), [B * T, D]) as tf.Tensor2D;
+    const merged = nativeMergeHeads([heads], B) ?? (tf.reshape(tf.transpose(tf.reshape(heads, [B, H, T, this.headDim]), [0, 2, 1, 3]), [B * T, D]) as tf.Tensor2D);
     const attended = tf.add(x, dense(merged, this.w(`h.${l}.attn.wo`))) as tf.Tensor2D;
     const hidden = tf.relu(dense(rmsNorm(attended, this.w(`h.${l}.ln2.g`)), this.w(`h.${l}.mlp.wfc`)));
     return tf.add(attended, dense(hidden, this.w(`h.${l}.mlp.wproj`))) as tf.Tensor2D;

@@ -8,6 +8,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { GPT } from "./gpt";
+import { fusedTokenLogProbs } from "./logprob-op";
 import { oneHotFloat } from "./ops";
 
 export interface TokenLogProbOptions {
@@ -49,11 +50,17 @@ export function tokenLogProbs(model: GPT, ids: tf.Tensor2D, opts: TokenLogProbOp
     }
     const logits = model.logits(ids);
     // Positions 0..T-2 predict tokens 1..T-1.
-    const predicting = tf.reshape(tf.slice(logits, [0, 0, 0], [B, T - 1, V]), [B * (T - 1), V]);
+    const predicting = tf.reshape(tf.slice(logits, [0, 0, 0], [B, T - 1, V]), [B * (T - 1), V]) as tf.Tensor2D;
+    const targets = tf.reshape(tf.slice(ids, [0, 1], [B, T - 1]), [-1]) as tf.Tensor1D;
+    const fused = fusedTokenLogProbs(predicting, targets, temperature);
+    if (fused) {
+      const out = [tf.concat([zeros(), tf.reshape(fused.logp, [B, T - 1])], 1)];
+      if (opts.withEntropy) out.push(tf.concat([zeros(), tf.reshape(fused.entropy, [B, T - 1])], 1));
+      return out;
+    }
     const scaled = temperature === 1 ? predicting : tf.div(predicting, temperature);
     const logp = tf.logSoftmax(scaled) as tf.Tensor2D;
     // Pick log p of the actual next token with a one-hot product (gather has no wasm gradient).
-    const targets = tf.reshape(tf.slice(ids, [0, 1], [B, T - 1]), [-1]) as tf.Tensor1D;
     const picked = tf.sum(tf.mul(logp, oneHotFloat(targets, V)), -1);
     const out = [tf.concat([zeros(), tf.reshape(picked, [B, T - 1])], 1)];
     if (opts.withEntropy) {
@@ -84,20 +91,25 @@ export interface PrefixScoringInputs {
 /**
  * `log p(targets[b, j] | prefix, ids[b, <= j])` at the given temperature, differentiable with
  * respect to the model's weights: `[B, S]`. The same numbers `tokenLogProbs` gives for those
- * tokens of the whole sequences, with each prefix forwarded once. Also returns the log-softmax
- * rows `[B*S, V]` (for diagnostics such as entropy, read without gradient by the caller).
+ * tokens of the whole sequences, with each prefix forwarded once. Also returns the entropy of
+ * each predicting distribution, `[B, S]` (a diagnostic: the caller reads it without gradient).
+ * On wasm with the native kernels both come from one fused pass over the logits (./logprob-op).
  */
-export function logProbsAfterPrefix(model: GPT, x: PrefixScoringInputs, opts: { temperature?: number } = {}): { logprobs: tf.Tensor2D; logSoftmax: tf.Tensor2D } {
+export function logProbsAfterPrefix(model: GPT, x: PrefixScoringInputs, opts: { temperature?: number } = {}): { logprobs: tf.Tensor2D; entropy: tf.Tensor2D } {
   const temperature = opts.temperature ?? 1;
   if (!(temperature > 0) || !Number.isFinite(temperature)) throw new Error(`logProbsAfterPrefix: temperature must be a finite number > 0 (got ${temperature})`);
   const [B, S] = x.ids.shape;
   const V = model.config.vocabSize;
-  const [logprobs, logSoftmax] = tf.tidy(() => {
+  const [logprobs, entropy] = tf.tidy(() => {
     const prefix = model.prefixKeysValues(x.prefixIds);
-    const logits = tf.reshape(model.logitsAfterPrefix(x.ids, x.positions, prefix, x.rowGroup, x.prefixLengths), [B * S, V]);
+    const logits = tf.reshape(model.logitsAfterPrefix(x.ids, x.positions, prefix, x.rowGroup, x.prefixLengths), [B * S, V]) as tf.Tensor2D;
+    const targets = tf.reshape(x.targets, [-1]) as tf.Tensor1D;
+    const fused = fusedTokenLogProbs(logits, targets, temperature);
+    if (fused) return [tf.reshape(fused.logp, [B, S]) as tf.Tensor2D, tf.reshape(fused.entropy, [B, S]) as tf.Tensor2D];
     const logp = tf.logSoftmax(temperature === 1 ? logits : tf.div(logits, temperature)) as tf.Tensor2D;
-    const picked = tf.sum(tf.mul(logp, oneHotFloat(tf.reshape(x.targets, [-1]) as tf.Tensor1D, V)), -1);
-    return [tf.reshape(picked, [B, S]) as tf.Tensor2D, logp];
+    const picked = tf.sum(tf.mul(logp, oneHotFloat(targets, V)), -1);
+    const rowEntropy = tf.neg(tf.sum(tf.mul(tf.exp(logp), logp), -1));
+    return [tf.reshape(picked, [B, S]) as tf.Tensor2D, tf.reshape(rowEntropy, [B, S]) as tf.Tensor2D];
   });
-  return { logprobs, logSoftmax };
+  return { logprobs, entropy };
 }

@@ -9,11 +9,25 @@
  * needs instead of re-deriving it op by op. The maths is unchanged, so every op is tested against
  * tf's own gradient of the straightforward formula on the cpu backend (test/model-ops.test.ts).
  *
- * Only standard tf ops are used, plus the custom kernels of ./wasm-kernels when the backend is
- * wasm, so the same code runs on tfjs-node (`tensorflow`) and cpu.
+ * Only standard tf ops are used, plus the custom kernels of ./native-kernels (OpenBLAS products
+ * with transposes as flags, fused RMSNorm and attention softmax) and ./wasm-kernels when the
+ * backend is wasm, so the same code runs on tfjs-node (`tensorflow`) and cpu. Each op takes the
+ * native kernel when it exists (the `native...` calls return null otherwise) and else the
+ * tf-only form next to it, which is what every other backend runs.
  */
 import * as tf from "@tensorflow/tfjs";
-import { SLICED_MATMUL_MIN_ROWS, SLICED_MATMUL_MIN_WORK, gatherRows, slicedBatchMatMul } from "./wasm-kernels";
+import {
+  nativeCausalSoftmax,
+  nativeMatMul,
+  nativeMatMulAvailable,
+  nativeMatMulSum,
+  nativePrefixSoftmax,
+  nativePrefixSoftmaxGrad,
+  nativeRmsNorm,
+  nativeRmsNormGrad,
+  nativeSoftmaxGrad,
+} from "./native-kernels";
+import { SLICED_MATMUL_MIN_ROWS, SLICED_MATMUL_MIN_WORK, gatherRows, installWasmKernels, slicedBatchMatMul } from "./wasm-kernels";
 
 /** Additive causal mask value: large enough that exp() underflows to exactly 0 in float32. */
 const MASKED = -1e9;
@@ -47,7 +61,14 @@ export function oneHotFloat(ids: tf.Tensor1D, depth: number): tf.Tensor2D {
  * final transpose is only `[E, D]`.
  */
 function weightGradient(x: tf.Tensor2D, dy: tf.Tensor2D): tf.Tensor2D {
+  const native = nativeMatMul(x, dy, true, false);
+  if (native) return native;
   return dy.shape[1] < x.shape[1] ? t2(tf.matMul(t2(dy), x)) : tf.matMul(t2(x), dy);
+}
+
+/** `a @ b^T` for `a[N, E]`, `b[D, E]` -> `[N, D]`: the input gradient of `x @ b`. */
+function productTransposedB(a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor2D {
+  return nativeMatMul(a, b, false, true) ?? tf.matMul(a, t2(b));
 }
 
 /**
@@ -55,15 +76,16 @@ function weightGradient(x: tf.Tensor2D, dy: tf.Tensor2D): tf.Tensor2D {
  * Gradients: `dx = dy @ w^T` and `dw = x^T @ dy`, both as explicit transposes + plain matMuls.
  */
 export function dense(x: tf.Tensor2D, w: tf.Tensor2D): tf.Tensor2D {
+  installWasmKernels();
   const op = tf.customGrad((...args: CustomArgs) => {
     const [xs, ws, save] = args as [tf.Tensor2D, tf.Tensor2D, tf.GradSaveFunc];
     save([xs, ws]);
     return {
-      value: tf.matMul(xs, ws),
+      value: nativeMatMul(xs, ws) ?? tf.matMul(xs, ws),
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
         const [xSaved, wSaved] = saved as tf.Tensor2D[];
         const dy2 = dy as tf.Tensor2D;
-        return [tf.matMul(dy2, t2(wSaved)), weightGradient(xSaved, dy2)];
+        return [productTransposedB(dy2, wSaved), weightGradient(xSaved, dy2)];
       },
     };
   });
@@ -103,6 +125,19 @@ export function embedding(ids: tf.Tensor1D, table: tf.Tensor2D): tf.Tensor2D {
 export function rmsNorm(x: tf.Tensor2D, g: tf.Tensor1D, eps = 1e-5): tf.Tensor2D {
   const op = tf.customGrad((...args: CustomArgs) => {
     const [xIn, gIn, save] = args as [tf.Tensor2D, tf.Tensor1D, tf.GradSaveFunc];
+    // Native: one pass forward, one backward (./native-kernels); same formulas.
+    const native = nativeRmsNorm(xIn, gIn, eps);
+    if (native) {
+      save([xIn, gIn, native.r]);
+      return {
+        value: native.y,
+        gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+          const [xs, gs, rs] = saved as [tf.Tensor2D, tf.Tensor1D, tf.Tensor1D];
+          const { dx, dg } = nativeRmsNormGrad(xs, gs, rs, dy as tf.Tensor2D)!;
+          return [dx, dg];
+        },
+      };
+    }
     const r = tf.rsqrt(tf.add(tf.mean(tf.square(xIn), -1, true), eps)); // [N, 1]
     const normed = tf.mul(xIn, r);
     save([xIn, gIn, r, normed]);
@@ -121,13 +156,24 @@ export function rmsNorm(x: tf.Tensor2D, g: tf.Tensor1D, eps = 1e-5): tf.Tensor2D
   return op(x, g) as tf.Tensor2D;
 }
 
-/** `a[G, M, K] @ b[G, K, N]` without gradient, on the fastest path for the backend and size. */
-function rawBatchMatMul(a: tf.Tensor3D, b: tf.Tensor3D): tf.Tensor3D {
-  const [G, M, K] = a.shape;
-  const N = b.shape[2];
-  if (b.shape[0] !== G || b.shape[1] !== K) throw new Error(`batchMatMul: shapes [${a.shape}] and [${b.shape}] do not match`);
-  const sliced = G > 1 && M >= SLICED_MATMUL_MIN_ROWS && M * K * N >= SLICED_MATMUL_MIN_WORK ? slicedBatchMatMul(a, b) : null;
-  return sliced ?? tf.matMul(a, b);
+/**
+ * `alpha * op(a) @ op(b)` for `[G, M, K] @ [G, K, N]` slices (op = swap of the last two axes
+ * when the flag is set), without gradient, on the fastest path for the backend and size:
+ * OpenBLAS with transpose flags (./native-kernels), else explicit transposes and the per-slice
+ * XNNPACK kernel (./wasm-kernels) or tf.matMul.
+ */
+function rawBatchMatMul(a: tf.Tensor3D, b: tf.Tensor3D, transA = false, transB = false, alpha = 1): tf.Tensor3D {
+  const native = nativeMatMul(a, b, transA, transB, alpha);
+  if (native) return native;
+  return tf.tidy(() => {
+    const [left, right] = [transA ? t3(a) : a, transB ? t3(b) : b];
+    const [G, M, K] = left.shape;
+    const N = right.shape[2];
+    if (right.shape[0] !== G || right.shape[1] !== K) throw new Error(`batchMatMul: shapes [${left.shape}] and [${right.shape}] do not match`);
+    const sliced = G > 1 && M >= SLICED_MATMUL_MIN_ROWS && M * K * N >= SLICED_MATMUL_MIN_WORK ? slicedBatchMatMul(left, right) : null;
+    const product = sliced ?? tf.matMul(left, right);
+    return (alpha === 1 ? product : tf.mul(product, alpha)) as tf.Tensor3D;
+  });
 }
 
 /**
@@ -143,7 +189,7 @@ export function batchMatMul(a: tf.Tensor3D, b: tf.Tensor3D): tf.Tensor3D {
       value: rawBatchMatMul(as, bs),
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
         const [aSaved, bSaved] = saved as tf.Tensor3D[];
-        return [rawBatchMatMul(dy as tf.Tensor3D, t3(bSaved)), rawBatchMatMul(t3(aSaved), dy as tf.Tensor3D)];
+        return [rawBatchMatMul(dy as tf.Tensor3D, bSaved, false, true), rawBatchMatMul(aSaved, dy as tf.Tensor3D, true, false)];
       },
     };
   });
@@ -163,29 +209,29 @@ export function causalMask(length: number): tf.Tensor2D {
  *
  * Backward, with `P` the attention probabilities saved from the forward pass and `dO` the
  * output gradient: `dV = P^T dO`, `dP = dO V^T`, `dS = P * (dP - rowsum(dP * P)) / sqrt(hd)`,
- * `dQ = dS K`, `dK = dS^T Q`. Every product is a plain (untransposed) batched matMul; the two
- * that need a transposed `[T, T]` matrix are computed as `dV = (dO^T P)^T` and
- * `dK = (Q^T dS)^T`, so only `[T, hd]` slices are ever transposed.
+ * `dQ = dS K`, `dK = dS^T Q`. With OpenBLAS the transposes are flags; otherwise every product
+ * is a plain batched matMul, and the two that need a transposed `[T, T]` matrix are computed as
+ * `dV = (dO^T P)^T` and `dK = (Q^T dS)^T`, so only `[T, hd]` slices are ever transposed.
  */
 export function causalAttention(q: tf.Tensor3D, k: tf.Tensor3D, v: tf.Tensor3D): tf.Tensor3D {
   const [, length, headDim] = q.shape;
   const scale = 1 / Math.sqrt(headDim);
   const op = tf.customGrad((...args: CustomArgs) => {
     const [qs, ks, vs, save] = args as [tf.Tensor3D, tf.Tensor3D, tf.Tensor3D, tf.GradSaveFunc];
-    const mask = causalMask(length);
-    const scores = tf.add(tf.mul(rawBatchMatMul(qs, t3(ks)), scale), mask);
-    const probs = tf.softmax(scores) as tf.Tensor3D;
+    const scaled = rawBatchMatMul(qs, ks, false, true, scale);
+    const probs = nativeCausalSoftmax(scaled) ?? (tf.softmax(tf.add(scaled, causalMask(length))) as tf.Tensor3D);
     save([qs, ks, vs, probs]);
     return {
       value: rawBatchMatMul(probs, vs),
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
         const [qSaved, kSaved, vSaved, p] = saved as tf.Tensor3D[];
         const dOut = dy as tf.Tensor3D;
-        const dV = t3(rawBatchMatMul(t3(dOut), p));
-        const dP = rawBatchMatMul(dOut, t3(vSaved));
-        const dS = tf.mul(tf.mul(p, tf.sub(dP, tf.sum(tf.mul(dP, p), -1, true))), scale) as tf.Tensor3D;
+        const native = nativeMatMulAvailable();
+        const dV = native ? rawBatchMatMul(p, dOut, true, false) : t3(rawBatchMatMul(dOut, p, true, false));
+        const dP = rawBatchMatMul(dOut, vSaved, false, true);
+        const dS = nativeSoftmaxGrad(p, dP, scale) ?? (tf.mul(tf.mul(p, tf.sub(dP, tf.sum(tf.mul(dP, p), -1, true))), scale) as tf.Tensor3D);
         const dQ = rawBatchMatMul(dS, kSaved);
-        const dK = t3(rawBatchMatMul(t3(qSaved), dS));
+        const dK = native ? rawBatchMatMul(dS, qSaved, true, false) : t3(rawBatchMatMul(qSaved, dS, true, false));
         return [dQ, dK, dV];
       },
     };
@@ -203,6 +249,8 @@ export function causalAttention(q: tf.Tensor3D, k: tf.Tensor3D, v: tf.Tensor3D):
  * The two score blocks share one softmax: with m the row max over both, `pP = exp(sP - m) / z`,
  * `pS = exp(sS - m) / z`, `z` the sum over both. The backward pass is causalAttention's, per block:
  * `dS_x = p_x * (dp_x - rowsum(dpP * pP) - rowsum(dpS * pS)) / sqrt(hd)`.
+ * With the native kernels the products take their transposes as flags, the joint softmax and its
+ * backward are one fused pass each, and `pP vp + pS v`, `dsP kp + dsS k` are one kernel each.
  */
 export function prefixAttention(q: tf.Tensor3D, kp: tf.Tensor3D, vp: tf.Tensor3D, k: tf.Tensor3D, v: tf.Tensor3D, prefixBias: tf.Tensor4D): tf.Tensor3D {
   const [G, S, headDim] = q.shape;
@@ -214,11 +262,36 @@ export function prefixAttention(q: tf.Tensor3D, kp: tf.Tensor3D, vp: tf.Tensor3D
   const scale = 1 / Math.sqrt(headDim);
   const op = tf.customGrad((...args: CustomArgs) => {
     const [qs, kps, vps, ks, vs, save] = args as [tf.Tensor3D, tf.Tensor3D, tf.Tensor3D, tf.Tensor3D, tf.Tensor3D, tf.GradSaveFunc];
+    const native = nativeMatMulAvailable();
+    if (native) {
+      // OpenBLAS products with transposes as flags, one fused softmax over both blocks, and
+      // each sum of two products in one kernel (./native-kernels); the same formulas as below.
+      const joint = nativePrefixSoftmax(
+        rawBatchMatMul(qs, kps, false, true, scale),
+        rawBatchMatMul(qs, ks, false, true, scale),
+        tf.reshape(prefixBias, [B, P]) as tf.Tensor2D,
+      )!;
+      save([qs, kps, vps, ks, vs, joint.prefix, joint.own]);
+      return {
+        value: nativeMatMulSum([{ a: joint.prefix, b: vps }, { a: joint.own, b: vs }])!,
+        gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+          const [qSaved, kpSaved, vpSaved, kSaved, vSaved, pp, psf] = saved as tf.Tensor3D[];
+          const dOut = dy as tf.Tensor3D;
+          const ds = nativePrefixSoftmaxGrad(pp, psf, rawBatchMatMul(dOut, vpSaved, false, true), rawBatchMatMul(dOut, vSaved, false, true), scale)!;
+          const dQ = nativeMatMulSum([{ a: ds.prefix, b: kpSaved }, { a: ds.own, b: kSaved }])!;
+          const dKp = rawBatchMatMul(ds.prefix, qSaved, true, false);
+          const dVp = rawBatchMatMul(pp, dOut, true, false);
+          const dK = rawBatchMatMul(ds.own, qSaved, true, false);
+          const dV = rawBatchMatMul(psf, dOut, true, false);
+          return [dQ, dKp, dVp, dK, dV];
+        },
+      };
+    }
     const scoresPrefix = tf.reshape(
-      tf.add(tf.reshape(tf.mul(rawBatchMatMul(qs, t3(kps)), scale), [B, H, S, P]), prefixBias),
+      tf.add(tf.reshape(rawBatchMatMul(qs, kps, false, true, scale), [B, H, S, P]), prefixBias),
       [G, S, P],
     );
-    const scoresSelf = tf.add(tf.mul(rawBatchMatMul(qs, t3(ks)), scale), causalMask(S));
+    const scoresSelf = tf.add(rawBatchMatMul(qs, ks, false, true, scale), causalMask(S));
     const rowMax = tf.maximum(tf.max(scoresPrefix, -1, true), tf.max(scoresSelf, -1, true));
     const expPrefix = tf.exp(tf.sub(scoresPrefix, rowMax));
     const expSelf = tf.exp(tf.sub(scoresSelf, rowMax));
@@ -231,16 +304,17 @@ export function prefixAttention(q: tf.Tensor3D, kp: tf.Tensor3D, vp: tf.Tensor3D
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
         const [qSaved, kpSaved, vpSaved, kSaved, vSaved, pp, psf] = saved as tf.Tensor3D[];
         const dOut = dy as tf.Tensor3D;
-        const dpPrefix = rawBatchMatMul(dOut, t3(vpSaved));
-        const dpSelf = rawBatchMatMul(dOut, t3(vSaved));
+        const dpPrefix = rawBatchMatMul(dOut, vpSaved, false, true);
+        const dpSelf = rawBatchMatMul(dOut, vSaved, false, true);
         const rowDot = tf.add(tf.sum(tf.mul(dpPrefix, pp), -1, true), tf.sum(tf.mul(dpSelf, psf), -1, true));
         const dsPrefix = tf.mul(tf.mul(pp, tf.sub(dpPrefix, rowDot)), scale) as tf.Tensor3D;
         const dsSelf = tf.mul(tf.mul(psf, tf.sub(dpSelf, rowDot)), scale) as tf.Tensor3D;
         const dQ = tf.add(rawBatchMatMul(dsPrefix, kpSaved), rawBatchMatMul(dsSelf, kSaved));
-        const dKp = t3(rawBatchMatMul(t3(qSaved), dsPrefix));
-        const dVp = t3(rawBatchMatMul(t3(dOut), pp));
-        const dK = t3(rawBatchMatMul(t3(qSaved), dsSelf));
-        const dV = t3(rawBatchMatMul(t3(dOut), psf));
+        // Only [S, hd]-sized slices are transposed (see causalAttention).
+        const dKp = t3(rawBatchMatMul(qSaved, dsPrefix, true, false));
+        const dVp = t3(rawBatchMatMul(dOut, pp, true, false));
+        const dK = t3(rawBatchMatMul(qSaved, dsSelf, true, false));
+        const dV = t3(rawBatchMatMul(dOut, psf, true, false));
         return [dQ, dKp, dVp, dK, dV];
       },
     };

@@ -7,6 +7,8 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { GPT } from "./gpt";
+import { fusedTokenLogProbs } from "./logprob-op";
+import { nativeAdam } from "./native-kernels";
 import { oneHotFloat } from "./ops";
 
 /** A tensor with a name, as tf.Optimizer.getWeights returns them (not re-exported by tfjs). */
@@ -24,8 +26,11 @@ export function sftLoss(model: GPT, ids: tf.Tensor2D, targets: tf.Tensor2D, loss
   if (targets.dtype !== "int32") throw new Error(`sftLoss: targets must be int32 (got ${targets.dtype})`);
   const V = model.config.vocabSize;
   return tf.tidy(() => {
-    const logp = tf.logSoftmax(tf.reshape(model.logits(ids), [-1, V]));
-    const picked = tf.sum(tf.mul(logp, oneHotFloat(tf.reshape(targets, [-1]) as tf.Tensor1D, V)), -1);
+    const logits = tf.reshape(model.logits(ids), [-1, V]) as tf.Tensor2D;
+    const flatTargets = tf.reshape(targets, [-1]) as tf.Tensor1D;
+    // One fused pass on wasm with the native kernels (./logprob-op); tf's log-softmax elsewhere.
+    const picked =
+      fusedTokenLogProbs(logits, flatTargets, 1)?.logp ?? tf.sum(tf.mul(tf.logSoftmax(logits), oneHotFloat(flatTargets, V)), -1);
     const mask = tf.cast(tf.reshape(lossMask, [-1]), "float32");
     // max(count, 1) keeps an all-zero mask at 0 instead of 0/0; with 0/1 masks it is exact.
     return tf.div(tf.sum(tf.mul(tf.neg(picked), mask)), tf.maximum(tf.sum(mask), 1)) as tf.Scalar;
@@ -104,12 +109,24 @@ export class AdamW extends tf.Optimizer {
         this.moments.set(name, state);
       }
       const { m, v } = state;
+      const keep = this.weightDecay > 0 && variable.rank >= 2 ? 1 - lr * this.weightDecay : 1;
+      // One fused pass per weight on wasm with the native kernels (./native-kernels); the same
+      // formulas as the tf ops below, which every other backend uses.
+      const fused = tf.tidy(() => {
+        const out = nativeAdam(variable, m, v, grad, { lr, beta1: this.beta1, beta2: this.beta2, correction1, correction2, epsilon: this.epsilon, keep });
+        if (!out) return false;
+        variable.assign(out[0]);
+        m.assign(out[1]);
+        v.assign(out[2]);
+        return true;
+      });
+      if (fused) continue;
       tf.tidy(() => {
         const mNew = tf.add(tf.mul(m, this.beta1), tf.mul(grad, 1 - this.beta1));
         const vNew = tf.add(tf.mul(v, this.beta2), tf.mul(tf.square(grad), 1 - this.beta2));
         m.assign(mNew);
         v.assign(vNew);
-        const decayed = this.weightDecay > 0 && variable.rank >= 2 ? tf.mul(variable, 1 - lr * this.weightDecay) : variable;
+        const decayed = keep !== 1 ? tf.mul(variable, keep) : variable;
         const mHat = tf.div(mNew, correction1);
         const vHat = tf.div(vNew, correction2);
         variable.assign(tf.sub(decayed, tf.mul(tf.div(mHat, tf.add(tf.sqrt(vHat), this.epsilon)), lr)));

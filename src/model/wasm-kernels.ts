@@ -1,5 +1,5 @@
 /**
- * Two custom kernels for the tfjs `wasm` backend, where its own kernels are the bottleneck of
+ * Custom kernels for the tfjs `wasm` backend, where its own kernels are the bottleneck of
  * the policy model. Both are registered lazily, only on wasm, only after checking that the
  * backend exposes the (tfjs-backend-wasm 4.22) internals they use; on any other backend, or if
  * the check fails, callers get `null` / tf's own op and nothing changes but speed.
@@ -14,6 +14,11 @@
  *    frees the XNNPACK operator cached for them) without freeing any memory.
  * 2. `gatherRows(x, rows)`: rows of a tensor along axis 0, as one contiguous copy per row. The
  *    wasm GatherV2 kernel moves ~20M floats/s, so reordering a sampling cache took seconds.
+ * 3. Identity without a copy. tfjs's autodiff saves every tensor a gradient needs through the
+ *    Identity kernel; wasm's copies the data (about a thousand copies per training step at the
+ *    kit's shape, ~6% of it), while tensors are immutable, so the cpu backend just shares the
+ *    buffer and counts one more reference. This does the same (as wasm's own Reshape does).
+ *    Installed by `installWasmKernels()`, which the model's ops call.
  */
 import * as tf from "@tensorflow/tfjs";
 
@@ -27,6 +32,7 @@ interface WasmBackendInternals {
   dataIdNextNumber: number;
   makeOutput(shape: number[], dtype: "float32"): tf.TensorInfo;
   typedArrayFromHeap(info: tf.TensorInfo): Float32Array;
+  incRef(dataId: unknown): void;
 }
 
 const SLICED_MATMUL = "MurphySlicedBatchMatMul";
@@ -104,7 +110,8 @@ function kernelsReady(): boolean {
     typeof backend.dataIdMap?.get === "function" &&
     typeof backend.dataIdNextNumber === "number" &&
     typeof backend.makeOutput === "function" &&
-    typeof backend.typedArrayFromHeap === "function";
+    typeof backend.typedArrayFromHeap === "function" &&
+    typeof backend.incRef === "function";
   if (!looksRight) {
     state = "unavailable";
     return false;
@@ -115,8 +122,27 @@ function kernelsReady(): boolean {
     backendName: "wasm",
     kernelFunc: ({ inputs, backend: b, attrs }) => gatherRowsKernel(inputs, b, attrs as unknown as { rows: number[] }),
   });
+  const copyingIdentity = tf.getKernel("Identity", "wasm");
+  if (copyingIdentity) {
+    tf.unregisterKernel("Identity", "wasm");
+    tf.registerKernel({
+      kernelName: "Identity",
+      backendName: "wasm",
+      kernelFunc: (args) => {
+        const x = args.inputs.x as tf.TensorInfo;
+        if (x.dtype === "string") return copyingIdentity.kernelFunc(args);
+        (args.backend as unknown as WasmBackendInternals).incRef(x.dataId);
+        return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+      },
+    });
+  }
   state = "ready";
   return true;
+}
+
+/** Register this file's kernels now if the backend is wasm (cheap after the first call). */
+export function installWasmKernels(): void {
+  kernelsReady();
 }
 
 /**

@@ -12,8 +12,9 @@
  * - completions with advantage 0 are not forwarded when no other loss term needs them (beta = 0):
  *   their surrogate is 0 whatever the ratio, so their gradient is exactly 0. They still count in
  *   the normaliser's denominator (batchTokens / batchSequences), which keeps the loss unchanged;
- * - only completion positions reach the output head, and the logged entropy is computed from the
- *   log-softmax values in plain JS, outside the gradient tape.
+ * - only completion positions reach the output head, and the logged entropy comes with the
+ *   log-probs (one fused pass over the logits on wasm with the native kernels), read without
+ *   gradient.
  *
  * Old log-probs are the ones recorded at sampling (same temperature, before top-k/top-p), so pi_old
  * costs no extra forward pass; the frozen reference is forwarded without gradient when beta > 0.
@@ -89,20 +90,14 @@ function mergeDiagnostics(parts: LossDiagnostics[]): LossDiagnostics {
   return merged;
 }
 
-/** Mean entropy (nats) of the predicting distributions at mask-1 positions, from log-softmax rows `[N, V]`. */
-function maskedEntropy(logSoftmax: Float32Array | Int32Array | Uint8Array, mask: readonly number[][], vocab: number): number {
+/** Mean of the per-position entropies `[B, S]` (nats) at mask-1 positions. */
+function maskedEntropy(entropy: Float32Array | Int32Array | Uint8Array, mask: readonly number[][]): number {
   let sum = 0, count = 0;
   const width = mask[0]?.length ?? 0;
   mask.forEach((row, b) =>
     row.forEach((m, j) => {
       if (!m) return;
-      const base = (b * width + j) * vocab;
-      let h = 0;
-      for (let v = 0; v < vocab; v++) {
-        const lp = logSoftmax[base + v];
-        h -= Math.exp(lp) * lp;
-      }
-      sum += h;
+      sum += entropy[b * width + j];
       count++;
     }),
   );
@@ -178,7 +173,6 @@ export function klFromSampler(
 
 /** The update on the shared-prompt layout (the default). */
 function sharedPromptUpdate(model: GPT, optimizer: tf.Optimizer, trained: readonly TrainingExample[], pad: number, opts: UpdateOptions, lossOptions: LossOptions, result: UpdateResult): void {
-  const V = model.config.vocabSize;
   const tensors = sharedPromptBatches(trained, pad, opts.microBatchSize).map((batch) => {
     const t = prefixTensors(batch);
     if (opts.reference) {
@@ -191,9 +185,9 @@ function sharedPromptUpdate(model: GPT, optimizer: tf.Optimizer, trained: readon
     for (let epoch = 0; epoch < opts.updateEpochs; epoch++) {
       const diagnostics: LossDiagnostics[] = [];
       const lossFns = tensors.map((t) => () => {
-        const { logprobs, logSoftmax } = logProbsAfterPrefix(model, scoringInputs(t), { temperature: opts.temperature });
+        const { logprobs, entropy } = logProbsAfterPrefix(model, scoringInputs(t), { temperature: opts.temperature });
         const { loss, diagnostics: d } = grpoLoss({ logprobs, oldLogprobs: t.old, refLogprobs: t.ref, advantages: t.advantages, mask: t.mask }, lossOptions);
-        d.entropy = maskedEntropy(logSoftmax.dataSync(), t.batch.mask, V);
+        d.entropy = maskedEntropy(entropy.dataSync(), t.batch.mask);
         diagnostics.push(d);
         return opts.poisonEpoch === epoch ? (tf.mul(loss, NaN) as tf.Scalar) : loss;
       });

@@ -1,0 +1,486 @@
+/*
+ * Native kernels for the kit's tfjs `wasm` backend: matrix products through the system's
+ * OpenBLAS, computed in place on the wasm heap (tfjs-backend-wasm keeps every tensor in one
+ * WebAssembly.Memory; JavaScript passes that ArrayBuffer and float offsets into it).
+ *
+ * Why: the wasm backend's matMul (XNNPACK, 128-bit wasm SIMD, no FMA) reaches 12-23 GFLOP/s on
+ * one core here and needs explicit transposes for gradients; OpenBLAS (AVX2 + FMA) is what a
+ * researcher's PyTorch uses, and takes transposed operands as flags. See src/model/native-kernels.ts.
+ *
+ * OpenBLAS is opened at load time with dlopen (Debian's libopenblas0-pthread, -openmp or
+ * -serial all provide libopenblas.so.0), so building needs only a C compiler and Node's headers;
+ * without OpenBLAS the module still loads and `info()` says why it cannot be used.
+ *
+ * Besides the products, `run(op, heap, params)` runs a few fused row-wise kernels that replace
+ * chains of small tfjs kernels (each of which walks the whole tensor once): log-softmax with the
+ * picked token and entropy, the causal softmax of attention and its gradient, the joint softmax
+ * of attention over a shared prefix and the rows' own positions and its gradient, the split of
+ * projected rows into attention heads and the merge back, RMSNorm and its gradient, and the AdamW
+ * update. Their maths is in src/model/native-kernels.ts.
+ *
+ * Built by scripts/build-native.sh into build/native/murphy_kernels.node.
+ */
+#include <dlfcn.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <node_api.h>
+
+typedef void (*sgemm_fn)(int order, int transA, int transB, int M, int N, int K, float alpha, const float *A, int lda,
+                         const float *B, int ldb, float beta, float *C, int ldc);
+typedef void (*set_threads_fn)(int);
+typedef int (*get_threads_fn)(void);
+typedef char *(*get_string_fn)(void);
+
+enum { ROW_MAJOR = 101, NO_TRANS = 111, TRANS = 112 };
+
+static sgemm_fn sgemm = NULL;
+static set_threads_fn set_threads = NULL;
+static get_threads_fn get_threads = NULL;
+static get_string_fn get_corename = NULL;
+static get_string_fn get_config = NULL;
+static char load_error[512] = "";
+
+static void load_openblas(void) {
+  const char *names[] = {"libopenblas.so.0", "libopenblas.so"};
+  void *lib = NULL;
+  for (size_t i = 0; i < sizeof(names) / sizeof(names[0]) && !lib; i++) lib = dlopen(names[i], RTLD_NOW | RTLD_LOCAL);
+  if (!lib) {
+    snprintf(load_error, sizeof load_error, "OpenBLAS not found (dlopen libopenblas.so.0: %s)", dlerror());
+    return;
+  }
+  sgemm = (sgemm_fn)dlsym(lib, "cblas_sgemm");
+  set_threads = (set_threads_fn)dlsym(lib, "openblas_set_num_threads");
+  get_threads = (get_threads_fn)dlsym(lib, "openblas_get_num_threads");
+  get_corename = (get_string_fn)dlsym(lib, "openblas_get_corename");
+  get_config = (get_string_fn)dlsym(lib, "openblas_get_config");
+  if (!sgemm || !set_threads || !get_threads || !get_corename || !get_config) {
+    sgemm = NULL;
+    snprintf(load_error, sizeof load_error, "libopenblas.so.0 lacks cblas_sgemm or the openblas_* functions");
+    return;
+  }
+  /* One thread unless asked otherwise: experiments already run one process per core. */
+  set_threads(1);
+}
+
+#define CHECK(call)                                                    \
+  do {                                                                 \
+    if ((call) != napi_ok) {                                           \
+      napi_throw_error(env, NULL, "murphy_kernels: N-API call failed"); \
+      return NULL;                                                     \
+    }                                                                  \
+  } while (0)
+
+static napi_value make_string(napi_env env, const char *s) {
+  napi_value v;
+  napi_create_string_utf8(env, s, NAPI_AUTO_LENGTH, &v);
+  return v;
+}
+
+/* info() -> {available, error?, core?, config?, threads?} */
+static napi_value info(napi_env env, napi_callback_info cb) {
+  napi_value out, v;
+  CHECK(napi_create_object(env, &out));
+  CHECK(napi_get_boolean(env, sgemm != NULL, &v));
+  CHECK(napi_set_named_property(env, out, "available", v));
+  if (!sgemm) {
+    CHECK(napi_set_named_property(env, out, "error", make_string(env, load_error)));
+    return out;
+  }
+  CHECK(napi_set_named_property(env, out, "core", make_string(env, get_corename())));
+  CHECK(napi_set_named_property(env, out, "config", make_string(env, get_config())));
+  CHECK(napi_create_int32(env, get_threads(), &v));
+  CHECK(napi_set_named_property(env, out, "threads", v));
+  return out;
+}
+
+/* setThreads(n) */
+static napi_value set_thread_count(napi_env env, napi_callback_info cb) {
+  size_t argc = 1;
+  napi_value argv[1];
+  int32_t n;
+  CHECK(napi_get_cb_info(env, cb, &argc, argv, NULL, NULL));
+  CHECK(napi_get_value_int32(env, argv[0], &n));
+  if (sgemm && n >= 1) set_threads(n);
+  return NULL;
+}
+
+/* Float offsets and sizes into the heap, checked so a bad call throws instead of corrupting memory. */
+static int in_heap(size_t heap_floats, double offset, double extent) {
+  return offset >= 0 && extent >= 0 && offset + extent <= (double)heap_floats;
+}
+
+/*
+ * gemm(heap: ArrayBuffer, p: Float64Array) with
+ *   p = [transA, transB, M, N, K, alpha, aOff, lda, strideA, bOff, ldb, strideB, beta, cOff, ldc, strideC, batch]
+ * For g < batch: C_g = alpha * op(A_g) op(B_g) + beta * C_g, row-major, A_g at aOff + g * strideA
+ * (float offsets into heap), op = transpose when the flag is 1.
+ */
+static napi_value gemm(napi_env env, napi_callback_info cb) {
+  size_t argc = 2;
+  napi_value argv[2];
+  void *heap_data;
+  size_t heap_bytes;
+  napi_typedarray_type type;
+  size_t count;
+  void *pdata;
+  CHECK(napi_get_cb_info(env, cb, &argc, argv, NULL, NULL));
+  if (!sgemm) {
+    napi_throw_error(env, NULL, load_error);
+    return NULL;
+  }
+  CHECK(napi_get_arraybuffer_info(env, argv[0], &heap_data, &heap_bytes));
+  CHECK(napi_get_typedarray_info(env, argv[1], &type, &count, &pdata, NULL, NULL));
+  if (type != napi_float64_array || count != 17) {
+    napi_throw_type_error(env, NULL, "gemm: parameters must be a Float64Array of 17 numbers");
+    return NULL;
+  }
+  const double *p = (const double *)pdata;
+  int transA = p[0] != 0, transB = p[1] != 0;
+  int M = (int)p[2], N = (int)p[3], K = (int)p[4];
+  float alpha = (float)p[5], beta = (float)p[12];
+  double aOff = p[6], bOff = p[9], cOff = p[13], strideA = p[8], strideB = p[11], strideC = p[15];
+  int lda = (int)p[7], ldb = (int)p[10], ldc = (int)p[14];
+  int batch = (int)p[16];
+  size_t heap_floats = heap_bytes / sizeof(float);
+  double last = batch > 0 ? batch - 1 : 0;
+  double aRows = transA ? K : M, bRows = transB ? N : K;
+  if (M < 0 || N < 0 || K < 0 || batch < 0 ||
+      !in_heap(heap_floats, aOff + last * strideA, aRows * (double)lda) ||
+      !in_heap(heap_floats, bOff + last * strideB, bRows * (double)ldb) ||
+      !in_heap(heap_floats, cOff + last * strideC, (double)M * ldc)) {
+    napi_throw_range_error(env, NULL, "gemm: operands outside the heap");
+    return NULL;
+  }
+  float *base = (float *)heap_data;
+  for (int g = 0; g < batch; g++) {
+    sgemm(ROW_MAJOR, transA ? TRANS : NO_TRANS, transB ? TRANS : NO_TRANS, M, N, K, alpha,
+          base + (size_t)(aOff + g * strideA), lda, base + (size_t)(bOff + g * strideB), ldb, beta,
+          base + (size_t)(cOff + g * strideC), ldc);
+  }
+  return NULL;
+}
+
+/*
+ * ---- fused row-wise kernels; every offset is in 4-byte units into the heap ----
+ * Unlike gemm these trust their caller: src/model/native-kernels.ts passes only the offsets and
+ * shapes of live tensors it has just allocated or been given by tfjs.
+ */
+
+/*
+ * Maximum and minimum as plain comparisons: C's fmaxf/fminf must honour NaN and signed-zero
+ * rules the vector max instruction does not, so without -ffast-math they stay library calls
+ * and keep every loop using them scalar (10x slower here).
+ */
+static inline float maxf(float a, float b) {
+  return a > b ? a : b;
+}
+
+static inline float minf(float a, float b) {
+  return a < b ? a : b;
+}
+
+/*
+ * exp(x) without a library call, so loops over rows vectorise: x = n ln2 + r with n an integer
+ * and |r| <= ln2 / 2, exp(r) by its Taylor series to degree 7 (relative error < 1e-8 there, below
+ * float32 rounding), times 2^n built in the exponent bits. Inputs below -87 give 2^-126 * e^r
+ * (~1e-38) instead of 0: these kernels only exponentiate x - max(x) <= 0, where that is a
+ * contribution of 1e-38 next to at least 1.
+ */
+static inline float fexp(float x) {
+  x = minf(maxf(x, -87.f), 88.f);
+  /* n = round(x / ln2) by the 1.5 * 2^23 trick: floorf stays a library call without -ffast-math. */
+  float n = (x * 1.44269504f + 12582912.f) - 12582912.f;
+  float r = x - n * 0.693145752f - n * 1.42860677e-6f; /* ln2 split in two for an exact n ln2 */
+  float p = 1.f + r * (1.f + r * (0.5f + r * (1.f / 6 + r * (1.f / 24 + r * (1.f / 120 + r * (1.f / 720 + r * (1.f / 5040)))))));
+  union { int32_t i; float f; } scale = {.i = ((int32_t)n + 127) << 23};
+  return p * scale.f;
+}
+
+/*
+ * Row sums and maxima carry `omp simd reduction` (built with -fopenmp-simd, no OpenMP runtime):
+ * without it the compiler keeps a float sum in source order, one element at a time, and the
+ * exponentials feeding it scalar too (4-8x slower). The vector order is fixed for a build, so the
+ * same inputs give the same numbers run after run.
+ */
+
+/* fexp, but exactly 0 below -87 (e^-87 ~ 1.6e-38): a -1e9 padding bias gives 0 as tf's exp does,
+ * not a denormal that would slow every later product it enters. */
+static inline float fexp0(float x) {
+  float e = fexp(x); /* computed either way: a select vectorises, a branch does not */
+  return x < -87.f ? 0.f : e;
+}
+
+enum {
+  OP_LOGPROBS = 1,          /* z[N,V], t[N] int32, invT -> logp[N], entropy[N] (may be adjacent), lse[N] */
+  OP_LOGPROBS_GRAD = 2,     /* z, t, lse, entropy, dlogp[N], dent[N], invT -> dz[N,V] */
+  OP_CAUSAL_SOFTMAX = 3,    /* s[G,T,T] (already scaled) -> p[G,T,T], causal */
+  OP_SOFTMAX_GRAD = 4,      /* p, dp [G,T,T], scale -> ds = p * (dp - rowsum(dp * p)) * scale */
+  OP_RMSNORM = 5,           /* x[N,D], g[D], eps -> y[N,D], r[N] */
+  OP_RMSNORM_GRAD = 6,      /* x, g, r, dy -> dx[N,D], dg[D] */
+  OP_ADAM = 7,              /* w, m, v, grad [n], lr, b1, b2, c1, c2, eps, decay -> w', m', v' */
+  OP_PREFIX_SOFTMAX = 8,    /* sP[G,S,P], sS[G,S,S] (scaled), bias[B,P], G, H, S, P -> pP, pS (one softmax over both) */
+  OP_PREFIX_SOFTMAX_GRAD = 9, /* pP, pS, dpP, dpS, rows, P, S, scale -> dsP, dsS */
+  OP_SPLIT_HEADS = 10,      /* x[B*T, C*H*hd], B, T, H, hd, C -> C outputs [B*H, T, hd] */
+  OP_MERGE_HEADS = 11       /* C inputs [B*H, T, hd], B, T, H, hd, C -> x[B*T, C*H*hd] */
+};
+
+static void logprobs(float *h, const double *p) {
+  const float *z = h + (size_t)p[0];
+  const int32_t *t = (const int32_t *)(h + (size_t)p[1]);
+  int N = (int)p[2], V = (int)p[3];
+  float invT = (float)p[4];
+  float *logp = h + (size_t)p[5], *ent = h + (size_t)p[6], *lse_out = h + (size_t)p[7];
+  for (int i = 0; i < N; i++) {
+    const float *row = z + (size_t)i * V;
+    float mx = -INFINITY;
+    #pragma omp simd reduction(max : mx)
+    for (int j = 0; j < V; j++) mx = maxf(mx, row[j] * invT);
+    float sum = 0.f, dot = 0.f;
+    #pragma omp simd reduction(+ : sum, dot)
+    for (int j = 0; j < V; j++) {
+      float a = row[j] * invT, e = fexp(a - mx);
+      sum += e;
+      dot += e * a;
+    }
+    float lse = mx + logf(sum);
+    lse_out[i] = lse;
+    logp[i] = row[t[i]] * invT - lse;
+    ent[i] = lse - dot / sum; /* -sum p log p = lse - E_p[a] */
+  }
+}
+
+static void logprobs_grad(float *h, const double *p) {
+  const float *z = h + (size_t)p[0];
+  const int32_t *t = (const int32_t *)(h + (size_t)p[1]);
+  const float *lse = h + (size_t)p[2], *ent = h + (size_t)p[3], *dlogp = h + (size_t)p[4];
+  const float *dent = h + (size_t)p[5];
+  int N = (int)p[6], V = (int)p[7];
+  float invT = (float)p[8];
+  float *dz = h + (size_t)p[9];
+  for (int i = 0; i < N; i++) {
+    const float *row = z + (size_t)i * V;
+    float *out = dz + (size_t)i * V;
+    float g = dlogp[i], ge = dent[i], H = ent[i], L = lse[i];
+    #pragma omp simd
+    for (int j = 0; j < V; j++) {
+      float lp = row[j] * invT - L, pj = fexp(lp);
+      /* d logp_t / d a_j = 1[j=t] - p_j;  d H / d a_j = -p_j (log p_j + H) */
+      out[j] = invT * (-g * pj - ge * pj * (lp + H));
+    }
+    out[t[i]] += invT * g;
+  }
+}
+
+static void causal_softmax(float *h, const double *p) {
+  const float *s = h + (size_t)p[0];
+  int G = (int)p[1], T = (int)p[2];
+  float *out = h + (size_t)p[3];
+  for (int g = 0; g < G; g++) {
+    for (int i = 0; i < T; i++) {
+      const float *row = s + ((size_t)g * T + i) * T;
+      float *o = out + ((size_t)g * T + i) * T;
+      float mx = -INFINITY, sum = 0.f;
+      #pragma omp simd reduction(max : mx)
+      for (int j = 0; j <= i; j++) mx = maxf(mx, row[j]);
+      #pragma omp simd reduction(+ : sum)
+      for (int j = 0; j <= i; j++) sum += (o[j] = fexp(row[j] - mx));
+      float inv = 1.f / sum;
+      for (int j = 0; j <= i; j++) o[j] *= inv;
+      for (int j = i + 1; j < T; j++) o[j] = 0.f;
+    }
+  }
+}
+
+static void softmax_grad(float *h, const double *p) {
+  const float *P = h + (size_t)p[0], *dP = h + (size_t)p[1];
+  size_t rows = (size_t)p[2];
+  int T = (int)p[3];
+  float scale = (float)p[4];
+  float *ds = h + (size_t)p[5];
+  for (size_t r = 0; r < rows; r++) {
+    const float *pr = P + r * T, *dr = dP + r * T;
+    float *o = ds + r * T;
+    float dot = 0.f;
+    #pragma omp simd reduction(+ : dot)
+    for (int j = 0; j < T; j++) dot += pr[j] * dr[j];
+    for (int j = 0; j < T; j++) o[j] = pr[j] * (dr[j] - dot) * scale;
+  }
+}
+
+/*
+ * Attention of a completion row over its prefix's P slots and its own S positions, one softmax
+ * over both: row i of slice g reads prefix scores sP[g,i,:] + bias[g / H, :] and its own scores
+ * sS[g,i,0..i] (causal); pP and pS are normalised by one shared sum.
+ */
+static void prefix_softmax(float *h, const double *p) {
+  const float *sP = h + (size_t)p[0], *sS = h + (size_t)p[1], *bias = h + (size_t)p[2];
+  int G = (int)p[3], H = (int)p[4], S = (int)p[5], P = (int)p[6];
+  float *pP = h + (size_t)p[7], *pS = h + (size_t)p[8];
+  for (int g = 0; g < G; g++) {
+    const float *b = bias + (size_t)(g / H) * P;
+    for (int i = 0; i < S; i++) {
+      const float *rp = sP + ((size_t)g * S + i) * P, *rs = sS + ((size_t)g * S + i) * S;
+      float *op = pP + ((size_t)g * S + i) * P, *os = pS + ((size_t)g * S + i) * S;
+      float mx = -INFINITY, sum = 0.f;
+      #pragma omp simd reduction(max : mx)
+      for (int j = 0; j < P; j++) mx = maxf(mx, rp[j] + b[j]);
+      #pragma omp simd reduction(max : mx)
+      for (int j = 0; j <= i; j++) mx = maxf(mx, rs[j]);
+      #pragma omp simd reduction(+ : sum)
+      for (int j = 0; j < P; j++) sum += (op[j] = fexp0(rp[j] + b[j] - mx));
+      #pragma omp simd reduction(+ : sum)
+      for (int j = 0; j <= i; j++) sum += (os[j] = fexp(rs[j] - mx));
+      float inv = 1.f / sum;
+      for (int j = 0; j < P; j++) op[j] *= inv;
+      for (int j = 0; j <= i; j++) os[j] *= inv;
+      for (int j = i + 1; j < S; j++) os[j] = 0.f;
+    }
+  }
+}
+
+static void prefix_softmax_grad(float *h, const double *p) {
+  const float *pP = h + (size_t)p[0], *pS = h + (size_t)p[1], *dP = h + (size_t)p[2], *dS = h + (size_t)p[3];
+  size_t rows = (size_t)p[4];
+  int P = (int)p[5], S = (int)p[6];
+  float scale = (float)p[7];
+  float *oP = h + (size_t)p[8], *oS = h + (size_t)p[9];
+  for (size_t r = 0; r < rows; r++) {
+    const float *pp = pP + r * P, *ps = pS + r * S, *dp = dP + r * P, *ds = dS + r * S;
+    float *op = oP + r * P, *os = oS + r * S;
+    float dot = 0.f;
+    #pragma omp simd reduction(+ : dot)
+    for (int j = 0; j < P; j++) dot += pp[j] * dp[j];
+    #pragma omp simd reduction(+ : dot)
+    for (int j = 0; j < S; j++) dot += ps[j] * ds[j];
+    for (int j = 0; j < P; j++) op[j] = pp[j] * (dp[j] - dot) * scale;
+    for (int j = 0; j < S; j++) os[j] = ps[j] * (ds[j] - dot) * scale;
+  }
+}
+
+/*
+ * Rows to heads and back: column block c of x[B*T, C*D] (D = H * hd) holds the H heads of part c
+ * (q, k, v for C = 3) side by side; part c as [B*H, T, hd] puts each (row b, head h) slice
+ * together, as attention's batched products want it. A pure permutation of copies: the same
+ * as tf's reshape, transpose [0, 2, 1, 3], reshape, in one pass and without slicing x first.
+ * parts[c] are the heap offsets of the C part tensors (outputs of split, inputs of merge).
+ */
+static void heads_copy(float *h, const double *p, int split) {
+  float *x = h + (size_t)p[0];
+  int B = (int)p[1], T = (int)p[2], H = (int)p[3], hd = (int)p[4], C = (int)p[5];
+  size_t D = (size_t)H * hd, width = (size_t)C * D;
+  for (int c = 0; c < C; c++) {
+    float *part = h + (size_t)p[6 + c];
+    for (int b = 0; b < B; b++) {
+      for (int t = 0; t < T; t++) {
+        float *row = x + ((size_t)b * T + t) * width + c * D;
+        for (int k = 0; k < H; k++) {
+          float *slice = part + (((size_t)b * H + k) * T + t) * hd;
+          if (split) memcpy(slice, row + (size_t)k * hd, hd * sizeof(float));
+          else memcpy(row + (size_t)k * hd, slice, hd * sizeof(float));
+        }
+      }
+    }
+  }
+}
+
+static void rmsnorm(float *h, const double *p) {
+  const float *x = h + (size_t)p[0], *g = h + (size_t)p[1];
+  int N = (int)p[2], D = (int)p[3];
+  float eps = (float)p[4];
+  float *y = h + (size_t)p[5], *r = h + (size_t)p[6];
+  for (int i = 0; i < N; i++) {
+    const float *xr = x + (size_t)i * D;
+    float ss = 0.f;
+    #pragma omp simd reduction(+ : ss)
+    for (int j = 0; j < D; j++) ss += xr[j] * xr[j];
+    float ri = 1.f / sqrtf(ss / D + eps);
+    r[i] = ri;
+    float *yr = y + (size_t)i * D;
+    for (int j = 0; j < D; j++) yr[j] = xr[j] * ri * g[j];
+  }
+}
+
+static void rmsnorm_grad(float *h, const double *p) {
+  const float *x = h + (size_t)p[0], *g = h + (size_t)p[1], *r = h + (size_t)p[2], *dy = h + (size_t)p[3];
+  int N = (int)p[4], D = (int)p[5];
+  float *dx = h + (size_t)p[6], *dg = h + (size_t)p[7];
+  for (int j = 0; j < D; j++) dg[j] = 0.f;
+  for (int i = 0; i < N; i++) {
+    const float *xr = x + (size_t)i * D, *dyr = dy + (size_t)i * D;
+    float *dxr = dx + (size_t)i * D;
+    float ri = r[i], inner = 0.f;
+    /* u = dy * g;  dx = r u - x r^3 mean(u x);  dg = sum_rows dy x r */
+    #pragma omp simd reduction(+ : inner)
+    for (int j = 0; j < D; j++) {
+      inner += dyr[j] * g[j] * xr[j];
+      dg[j] += dyr[j] * xr[j] * ri;
+    }
+    float k = ri * ri * ri * inner / D;
+    for (int j = 0; j < D; j++) dxr[j] = ri * dyr[j] * g[j] - xr[j] * k;
+  }
+}
+
+static void adam(float *h, const double *p) {
+  const float *w = h + (size_t)p[0], *m = h + (size_t)p[1], *v = h + (size_t)p[2], *grad = h + (size_t)p[3];
+  size_t n = (size_t)p[4];
+  float lr = (float)p[5], b1 = (float)p[6], b2 = (float)p[7], c1 = (float)p[8], c2 = (float)p[9], eps = (float)p[10], keep = (float)p[11];
+  float *w2 = h + (size_t)p[12], *m2 = h + (size_t)p[13], *v2 = h + (size_t)p[14];
+  #pragma omp simd
+  for (size_t i = 0; i < n; i++) {
+    float gi = grad[i];
+    float mi = m[i] * b1 + gi * (1.f - b1);
+    float vi = v[i] * b2 + gi * gi * (1.f - b2);
+    m2[i] = mi;
+    v2[i] = vi;
+    w2[i] = w[i] * keep - (mi / c1) / (sqrtf(vi / c2) + eps) * lr;
+  }
+}
+
+/* run(heap: ArrayBuffer, p: Float64Array): p[0] is the op, the rest its parameters (above). */
+static napi_value run(napi_env env, napi_callback_info cb) {
+  size_t argc = 2;
+  napi_value argv[2];
+  void *heap_data;
+  size_t heap_bytes;
+  napi_typedarray_type type;
+  size_t count;
+  void *pdata;
+  CHECK(napi_get_cb_info(env, cb, &argc, argv, NULL, NULL));
+  CHECK(napi_get_arraybuffer_info(env, argv[0], &heap_data, &heap_bytes));
+  CHECK(napi_get_typedarray_info(env, argv[1], &type, &count, &pdata, NULL, NULL));
+  if (type != napi_float64_array || count < 1) {
+    napi_throw_type_error(env, NULL, "run: parameters must be a Float64Array");
+    return NULL;
+  }
+  const double *p = (const double *)pdata;
+  float *h = (float *)heap_data;
+  switch ((int)p[0]) {
+    case OP_LOGPROBS: logprobs(h, p + 1); break;
+    case OP_LOGPROBS_GRAD: logprobs_grad(h, p + 1); break;
+    case OP_CAUSAL_SOFTMAX: causal_softmax(h, p + 1); break;
+    case OP_SOFTMAX_GRAD: softmax_grad(h, p + 1); break;
+    case OP_RMSNORM: rmsnorm(h, p + 1); break;
+    case OP_RMSNORM_GRAD: rmsnorm_grad(h, p + 1); break;
+    case OP_ADAM: adam(h, p + 1); break;
+    case OP_PREFIX_SOFTMAX: prefix_softmax(h, p + 1); break;
+    case OP_PREFIX_SOFTMAX_GRAD: prefix_softmax_grad(h, p + 1); break;
+    case OP_SPLIT_HEADS: heads_copy(h, p + 1, 1); break;
+    case OP_MERGE_HEADS: heads_copy(h, p + 1, 0); break;
+    default: napi_throw_range_error(env, NULL, "run: unknown op"); return NULL;
+  }
+  return NULL;
+}
+
+NAPI_MODULE_INIT() {
+  load_openblas();
+  napi_property_descriptor props[] = {
+      {"info", NULL, info, NULL, NULL, NULL, napi_default, NULL},
+      {"setThreads", NULL, set_thread_count, NULL, NULL, NULL, napi_default, NULL},
+      {"gemm", NULL, gemm, NULL, NULL, NULL, napi_default, NULL},
+      {"run", NULL, run, NULL, NULL, NULL, napi_default, NULL},
+  };
+  napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
+  return exports;
+}

@@ -1,0 +1,385 @@
+/**
+ * Matrix products of the policy model through the system's OpenBLAS, for the tfjs `wasm`
+ * backend. tfjs-backend-wasm keeps every tensor in one WebAssembly.Memory; a small native Node
+ * module (native/kernels.c, built by scripts/build-native.sh into build/native/) computes
+ * `op(A) @ op(B)` in place on that memory with OpenBLAS's cblas_sgemm: AVX2/FMA on x86 instead of
+ * XNNPACK's 128-bit wasm SIMD, and transposed operands as flags instead of transpose kernels.
+ * Next to the products: fused row-wise kernels (log-softmax with picked token and entropy, the
+ * attention softmaxes and their gradients, RMSNorm, AdamW) and the split of projected rows into
+ * attention heads and back, each one pass over its tensors instead of a chain of tfjs kernels.
+ *
+ * Everything here is optional: on any other backend, without the built module, without
+ * OpenBLAS, or with MURPHY_NATIVE=0, every `native...` function returns null and the caller
+ * uses tf's own ops (./ops and ./gpt keep those paths), so the GPU (tfjs-node-gpu) and cpu
+ * backends are untouched.
+ *
+ * Threads: OpenBLAS runs on one thread unless MURPHY_BLAS_THREADS says otherwise (experiments
+ * already run one process per core).
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import * as tf from "@tensorflow/tfjs";
+
+interface NativeModule {
+  info(): { available: boolean; error?: string; core?: string; config?: string; threads?: number };
+  setThreads(n: number): void;
+  gemm(heap: ArrayBuffer, params: Float64Array): void;
+  run(heap: ArrayBuffer, params: Float64Array): void;
+}
+
+/** The parts of tfjs-backend-wasm's backend object used here (tfjs-backend-wasm 4.22). */
+interface WasmBackendInternals {
+  wasm: { HEAPU8: Uint8Array };
+  dataIdMap: { get(dataId: unknown): { memoryOffset: number } | undefined };
+  makeOutput(shape: number[], dtype: "float32"): tf.TensorInfo;
+}
+
+/** Where scripts/build-native.sh puts the module (the project root's build/ folder). */
+export const NATIVE_MODULE_PATH = path.join(__dirname, "..", "..", "build", "native", "murphy_kernels.node");
+
+const GEMM = "MurphyNativeGemm";
+const FUSED = "MurphyNativeFused";
+const SPLIT_HEADS = "MurphyNativeSplitHeads";
+const MERGE_HEADS = "MurphyNativeMergeHeads";
+
+/** Attributes of the head split / merge kernels: rows B*T, H heads, C column blocks (parts). */
+interface HeadsAttrs {
+  batch: number;
+  time: number;
+  heads: number;
+  parts: number;
+}
+
+/** Op numbers of native/kernels.c `run`. */
+const OP = { logprobs: 1, logprobsGrad: 2, causalSoftmax: 3, softmaxGrad: 4, rmsNorm: 5, rmsNormGrad: 6, adam: 7, prefixSoftmax: 8, prefixSoftmaxGrad: 9, splitHeads: 10, mergeHeads: 11 } as const;
+
+/** A fused kernel's parameter: a number, or the heap offset (+ plus floats) of input i / output i. */
+type Param = number | { input: number; plus?: number } | { output: number; plus?: number };
+
+interface FusedAttrs {
+  op: number;
+  params: Param[];
+  outputs: { shape: number[]; dtype: "float32" }[];
+}
+
+let loaded: { module: NativeModule | null; why: string } | undefined;
+let registered = false;
+let enabled = true;
+const params = new Float64Array(17);
+
+function load(): { module: NativeModule | null; why: string } {
+  if (loaded) return loaded;
+  if (process.env.MURPHY_NATIVE === "0") return (loaded = { module: null, why: "MURPHY_NATIVE=0" });
+  if (!fs.existsSync(NATIVE_MODULE_PATH)) return (loaded = { module: null, why: `${path.relative(process.cwd(), NATIVE_MODULE_PATH)} not built (bash scripts/build-native.sh)` });
+  try {
+    const module = require(NATIVE_MODULE_PATH) as NativeModule;
+    const info = module.info();
+    if (!info.available) return (loaded = { module: null, why: info.error ?? "OpenBLAS unavailable" });
+    const threads = Number(process.env.MURPHY_BLAS_THREADS ?? "1");
+    if (!Number.isInteger(threads) || threads < 1) throw new Error(`MURPHY_BLAS_THREADS must be a positive integer (got ${process.env.MURPHY_BLAS_THREADS})`);
+    module.setThreads(threads);
+    return (loaded = { module, why: "" });
+  } catch (e) {
+    if (e instanceof Error && e.message.startsWith("MURPHY_BLAS_THREADS")) throw e;
+    return (loaded = { module: null, why: `loading ${NATIVE_MODULE_PATH} failed: ${e instanceof Error ? e.message : e}` });
+  }
+}
+
+/** What the native path would use, for logs and benchmarks: OpenBLAS's core type and threads, or why not. */
+export function nativeKernelsInfo(): { available: boolean; why?: string; core?: string; config?: string; threads?: number } {
+  const { module, why } = load();
+  if (!module) return { available: false, why };
+  const { core, config, threads } = module.info();
+  return { available: true, core, config, threads };
+}
+
+/** Set OpenBLAS's thread count for this process (no effect without the native module). */
+export function setNativeThreads(threads: number): void {
+  load().module?.setThreads(threads);
+}
+
+/** A GEMM kernel's attributes: one `[transA, transB]` pair per product term, and alpha. */
+interface GemmAttrs {
+  flags: boolean[][];
+  alpha: number;
+}
+
+/**
+ * `alpha * sum_i op(a_i) @ op(b_i)` into one new output (inputs a0, b0, a1, b1, ...): the first
+ * product writes the output (beta 0), each further one adds to it (beta 1), so a sum of products
+ * costs no extra tensor and no add kernel.
+ */
+function gemmKernel(inputs: tf.NamedTensorInfoMap, backendIn: unknown, attrs: GemmAttrs): tf.TensorInfo {
+  const backend = backendIn as WasmBackendInternals;
+  const module = load().module!;
+  const terms = attrs.flags.map(([transA, transB], i) => ({ a: inputs[`a${i}`] as tf.TensorInfo, b: inputs[`b${i}`] as tf.TensorInfo, transA, transB }));
+  const batched = terms[0].a.shape.length === 3;
+  const shapeOf = (t: (typeof terms)[number]) => {
+    const [G, aRows, aCols] = batched ? t.a.shape : [1, ...t.a.shape];
+    const [, bRows, bCols] = batched ? t.b.shape : [1, ...t.b.shape];
+    return { G, aRows, aCols, bRows, bCols, M: t.transA ? aCols : aRows, K: t.transA ? aRows : aCols, N: t.transB ? bRows : bCols };
+  };
+  const first = shapeOf(terms[0]);
+  const out = backend.makeOutput(batched ? [first.G, first.M, first.N] : [first.M, first.N], "float32");
+  const offset = (t: tf.TensorInfo) => backend.dataIdMap.get(t.dataId)!.memoryOffset / 4;
+  terms.forEach((t, i) => {
+    const { G, aRows, aCols, bRows, bCols, M, N, K } = shapeOf(t);
+    params.set([t.transA ? 1 : 0, t.transB ? 1 : 0, M, N, K, attrs.alpha, offset(t.a), aCols, aRows * aCols, offset(t.b), bCols, bRows * bCols, i === 0 ? 0 : 1, offset(out), N, M * N, G]);
+    // Read the heap after makeOutput: an allocation may grow (and so replace) the wasm memory.
+    module.gemm(backend.wasm.HEAPU8.buffer as ArrayBuffer, params);
+  });
+  return out;
+}
+
+/**
+ * Turn the native path off (or back on) for this process, e.g. to compare it with tf's own
+ * wasm kernels in one run; MURPHY_NATIVE=0 does the same from the environment.
+ */
+export function setNativeKernelsEnabled(on: boolean): void {
+  enabled = on;
+}
+
+function fusedKernel(inputs: tf.NamedTensorInfoMap, backendIn: unknown, attrs: FusedAttrs): tf.TensorInfo[] {
+  const backend = backendIn as WasmBackendInternals;
+  const module = load().module!;
+  const outs = attrs.outputs.map((o) => backend.makeOutput(o.shape, o.dtype));
+  const ins = Object.keys(inputs)
+    .sort((a, b) => Number(a.slice(1)) - Number(b.slice(1)))
+    .map((k) => inputs[k] as tf.TensorInfo);
+  const offset = (t: tf.TensorInfo) => backend.dataIdMap.get(t.dataId)!.memoryOffset / 4;
+  const values = attrs.params.map((p) => (typeof p === "number" ? p : ("input" in p ? offset(ins[p.input]) : offset(outs[p.output])) + (p.plus ?? 0)));
+  module.run(backend.wasm.HEAPU8.buffer as ArrayBuffer, Float64Array.from([attrs.op, ...values]));
+  return outs;
+}
+
+/** `x[B*T, C*D]` -> C outputs `[B*H, T, hd]` (split), or back (merge); see native/kernels.c heads_copy. */
+function headsKernel(inputs: tf.NamedTensorInfoMap, backendIn: unknown, attrs: HeadsAttrs, split: boolean): tf.TensorInfo | tf.TensorInfo[] {
+  const backend = backendIn as WasmBackendInternals;
+  const module = load().module!;
+  const { batch: B, time: T, heads: H, parts: C } = attrs;
+  const offset = (t: tf.TensorInfo) => backend.dataIdMap.get(t.dataId)!.memoryOffset / 4;
+  if (split) {
+    const x = inputs.x as tf.TensorInfo;
+    const hd = x.shape[1] / (C * H);
+    const outs = Array.from({ length: C }, () => backend.makeOutput([B * H, T, hd], "float32"));
+    module.run(backend.wasm.HEAPU8.buffer as ArrayBuffer, Float64Array.from([OP.splitHeads, offset(x), B, T, H, hd, C, ...outs.map(offset)]));
+    return outs;
+  }
+  const parts = Array.from({ length: C }, (_, c) => inputs[`h${c}`] as tf.TensorInfo);
+  const hd = parts[0].shape[2];
+  const out = backend.makeOutput([B * T, C * H * hd], "float32");
+  module.run(backend.wasm.HEAPU8.buffer as ArrayBuffer, Float64Array.from([OP.mergeHeads, offset(out), B, T, H, hd, C, ...parts.map(offset)]));
+  return out;
+}
+
+function runSplitHeads(x: tf.Tensor, attrs: HeadsAttrs): tf.Tensor3D[] {
+  const out = tf.engine().runKernel(SPLIT_HEADS, { x }, attrs as unknown as tf.NamedAttrMap);
+  return (Array.isArray(out) ? out : [out]) as tf.Tensor3D[];
+}
+
+function runMergeHeads(parts: tf.Tensor[], attrs: HeadsAttrs): tf.Tensor2D {
+  return tf.engine().runKernel(MERGE_HEADS, Object.fromEntries(parts.map((t, c) => [`h${c}`, t])), attrs as unknown as tf.NamedAttrMap) as tf.Tensor2D;
+}
+
+/**
+ * Attention heads of projected rows, differentiable: `x[B*T, C*D]` (C column blocks of H heads
+ * of hd columns, e.g. q | k | v for C = 3) -> C tensors `[B*H, T, hd]`. One copy pass instead of
+ * slicing x (wasm's Slice copies its whole input) and a reshape, rank-4 transpose and reshape per
+ * part; the gradient is the merge below. Null when the native path is not available.
+ */
+export function nativeSplitHeads(x: tf.Tensor2D, batch: number, heads: number, parts: number): tf.Tensor3D[] | null {
+  if (x.dtype !== "float32" || !ready()) return null;
+  const time = x.shape[0] / batch;
+  if (!Number.isInteger(time) || x.shape[1] % (parts * heads) !== 0) throw new Error(`nativeSplitHeads: [${x.shape}] is not ${batch} rows of ${parts} x ${heads} heads`);
+  return runSplitHeads(x, { batch, time, heads, parts });
+}
+
+/** The inverse of `nativeSplitHeads`: C tensors `[B*H, T, hd]` -> `[B*T, C*H*hd]`, differentiable; null when unavailable. */
+export function nativeMergeHeads(parts: tf.Tensor3D[], batch: number): tf.Tensor2D | null {
+  if (parts.some((t) => t.dtype !== "float32") || !ready()) return null;
+  const [BH, time] = parts[0].shape;
+  return runMergeHeads(parts, { batch, time, heads: BH / batch, parts: parts.length });
+}
+
+/** Run fused op `op` of native/kernels.c on `inputs`, making `outputs`; null when unavailable. */
+function fused(op: number, inputs: tf.Tensor[], params: Param[], outputs: number[][]): tf.Tensor[] | null {
+  if (!ready()) return null;
+  const named = Object.fromEntries(inputs.map((t, i) => [`i${i}`, t]));
+  const attrs: FusedAttrs = { op, params, outputs: outputs.map((shape) => ({ shape, dtype: "float32" })) };
+  const out = tf.engine().runKernel(FUSED, named, attrs as unknown as tf.NamedAttrMap);
+  return Array.isArray(out) ? out : [out];
+}
+
+function ready(): boolean {
+  if (!enabled || tf.getBackend() !== "wasm" || !load().module) return false;
+  if (!registered) {
+    const backend = tf.backend() as unknown as Partial<WasmBackendInternals>;
+    if (!(backend.wasm?.HEAPU8 instanceof Uint8Array) || typeof backend.dataIdMap?.get !== "function" || typeof backend.makeOutput !== "function") {
+      loaded = { module: null, why: "the wasm backend does not expose the tfjs-backend-wasm 4.22 internals" };
+      return false;
+    }
+    tf.registerKernel({
+      kernelName: FUSED,
+      backendName: "wasm",
+      kernelFunc: ({ inputs, backend: b, attrs }) => fusedKernel(inputs, b, attrs as unknown as FusedAttrs),
+    });
+    tf.registerKernel({ kernelName: SPLIT_HEADS, backendName: "wasm", kernelFunc: ({ inputs, backend: b, attrs }) => headsKernel(inputs, b, attrs as unknown as HeadsAttrs, true) });
+    tf.registerKernel({ kernelName: MERGE_HEADS, backendName: "wasm", kernelFunc: ({ inputs, backend: b, attrs }) => headsKernel(inputs, b, attrs as unknown as HeadsAttrs, false) });
+    // Pure permutations: each one's gradient is the other applied to the upstream gradient.
+    tf.registerGradient({
+      kernelName: SPLIT_HEADS,
+      gradFunc: (dy, _saved, attrs) => ({ x: () => runMergeHeads(dy as tf.Tensor[], attrs as unknown as HeadsAttrs) }),
+    });
+    tf.registerGradient({
+      kernelName: MERGE_HEADS,
+      gradFunc: (dy, _saved, attrs) => {
+        const parts = runSplitHeads(dy as tf.Tensor, attrs as unknown as HeadsAttrs);
+        return Object.fromEntries(parts.map((t, c) => [`h${c}`, () => t]));
+      },
+    });
+    tf.registerKernel({
+      kernelName: GEMM,
+      backendName: "wasm",
+      kernelFunc: ({ inputs, backend: b, attrs }) => gemmKernel(inputs, b, attrs as unknown as GemmAttrs),
+    });
+    registered = true;
+  }
+  return true;
+}
+
+/** True when `nativeMatMul` will compute (wasm backend, module built, OpenBLAS found). */
+export function nativeMatMulAvailable(): boolean {
+  return ready();
+}
+
+/**
+ * `alpha * op(a) @ op(b)` through OpenBLAS, or null when the native path is not available (then
+ * use tf's ops). Rank 2: `a[M, K]`, `b[K, N]` -> `[M, N]`; rank 3: the same for each of G slices.
+ * `op(x)` is x transposed (last two axes) when the flag is set. No gradient (see ./ops).
+ */
+export function nativeMatMul<T extends tf.Tensor2D | tf.Tensor3D>(a: T, b: T, transA = false, transB = false, alpha = 1): T | null {
+  return nativeMatMulSum([{ a, b, transA, transB }], alpha);
+}
+
+/** One term `op(a) @ op(b)` of `nativeMatMulSum`. */
+export interface ProductTerm<T extends tf.Tensor2D | tf.Tensor3D> {
+  a: T;
+  b: T;
+  transA?: boolean;
+  transB?: boolean;
+}
+
+/**
+ * `alpha * sum_i op(a_i) @ op(b_i)` (every term of the same output shape) in one kernel, or null
+ * when the native path is not available. E.g. attention over a prefix and over the rows' own
+ * keys: `pPrefix @ vPrefix + pSelf @ vSelf` without a separate add.
+ */
+export function nativeMatMulSum<T extends tf.Tensor2D | tf.Tensor3D>(terms: ProductTerm<T>[], alpha = 1): T | null {
+  if (terms.length === 0 || terms.some((t) => t.a.dtype !== "float32" || t.b.dtype !== "float32" || t.a.rank !== t.b.rank || t.a.rank !== terms[0].a.rank) || !ready()) return null;
+  let outShape: number[] | undefined;
+  for (const { a, b, transA = false, transB = false } of terms) {
+    const r = a.rank;
+    const [ak, bk] = [a.shape[r - (transA ? 2 : 1)], b.shape[r - (transB ? 1 : 2)]];
+    const shape = [...(r === 3 ? [a.shape[0]] : []), a.shape[r - (transA ? 1 : 2)], b.shape[r - (transB ? 2 : 1)]];
+    if (ak !== bk || (r === 3 && a.shape[0] !== b.shape[0]) || (outShape && !tf.util.arraysEqual(shape, outShape))) {
+      throw new Error(`nativeMatMul: shapes [${a.shape}]${transA ? "^T" : ""} and [${b.shape}]${transB ? "^T" : ""} do not match${outShape ? ` (or their product is not [${outShape}])` : ""}`);
+    }
+    outShape = shape;
+  }
+  const inputs = Object.fromEntries(terms.flatMap((t, i) => [[`a${i}`, t.a], [`b${i}`, t.b]]));
+  const attrs: GemmAttrs = { flags: terms.map((t) => [t.transA ?? false, t.transB ?? false]), alpha };
+  return tf.engine().runKernel(GEMM, inputs, attrs as unknown as tf.NamedAttrMap) as T;
+}
+
+const input = (i: number) => ({ input: i });
+const output = (i: number) => ({ output: i });
+
+/**
+ * Row-wise log-softmax of `logits[N, V] / temperature`, read at `targets[N]` (int32), with the
+ * entropy of each row: `{logpEntropy[2, N]}` (row 0 log p of the target, row 1 the entropy: one
+ * tensor, because tf.customGrad takes a single output) and `lse[N]` (log-sum-exp of each scaled
+ * row, kept for the gradient). Null when the native path is not available.
+ */
+export function nativeTokenLogProbs(logits: tf.Tensor2D, targets: tf.Tensor1D, temperature: number): { logpEntropy: tf.Tensor2D; lse: tf.Tensor1D } | null {
+  const [N, V] = logits.shape;
+  const out = fused(OP.logprobs, [logits, targets], [input(0), input(1), N, V, 1 / temperature, output(0), { output: 0, plus: N }, output(1)], [[2, N], [N]]);
+  return out && { logpEntropy: out[0] as tf.Tensor2D, lse: out[1] as tf.Tensor1D };
+}
+
+/**
+ * Gradient of `nativeTokenLogProbs` with respect to the logits, `[N, V]`, given the upstream
+ * gradient `dLogpEntropy[2, N]` (of log p, then of the entropy). With `a = logits / temperature`
+ * and `p = softmax(a)`: `d logp / d a_j = 1[j = target] - p_j`,
+ * `d entropy / d a_j = -p_j (log p_j + entropy)`.
+ */
+export function nativeTokenLogProbsGrad(logits: tf.Tensor2D, targets: tf.Tensor1D, lse: tf.Tensor1D, logpEntropy: tf.Tensor2D, dLogpEntropy: tf.Tensor2D, temperature: number): tf.Tensor2D | null {
+  const [N, V] = logits.shape;
+  const params = [input(0), input(1), input(2), { input: 3, plus: N }, input(4), { input: 4, plus: N }, N, V, 1 / temperature, output(0)];
+  const out = fused(OP.logprobsGrad, [logits, targets, lse, logpEntropy, dLogpEntropy], params, [[N, V]]);
+  return out && (out[0] as tf.Tensor2D);
+}
+
+/** `softmax` over the last axis of `scores[G, T, T]` with a causal mask (column j > row i is 0). */
+export function nativeCausalSoftmax(scores: tf.Tensor3D): tf.Tensor3D | null {
+  const [G, T] = scores.shape;
+  const out = fused(OP.causalSoftmax, [scores], [input(0), G, T, output(0)], [scores.shape]);
+  return out && (out[0] as tf.Tensor3D);
+}
+
+/** Softmax backward: `p * (dp - rowsum(dp * p)) * scale` for `p, dp [G, T, T]`. */
+export function nativeSoftmaxGrad(p: tf.Tensor3D, dp: tf.Tensor3D, scale: number): tf.Tensor3D | null {
+  const [G, T, S] = p.shape;
+  const out = fused(OP.softmaxGrad, [p, dp], [input(0), input(1), G * T, S, scale, output(0)], [p.shape]);
+  return out && (out[0] as tf.Tensor3D);
+}
+
+/**
+ * The joint softmax of attention over a shared prefix and over the rows' own positions (see
+ * ./ops prefixAttention): scores `prefix[G, S, P]` plus `bias[B, P]` (row g = b * H + h reads
+ * bias row b; -1e9 hides a padding slot) and `own[G, S, S]` with a causal mask, normalised
+ * together over both blocks: `{prefix: pP[G, S, P], own: pS[G, S, S]}`.
+ */
+export function nativePrefixSoftmax(prefix: tf.Tensor3D, own: tf.Tensor3D, bias: tf.Tensor2D): { prefix: tf.Tensor3D; own: tf.Tensor3D } | null {
+  const [G, S, P] = prefix.shape;
+  const H = G / bias.shape[0];
+  const out = fused(OP.prefixSoftmax, [prefix, own, bias], [input(0), input(1), input(2), G, H, S, P, output(0), output(1)], [prefix.shape, own.shape]);
+  return out && { prefix: out[0] as tf.Tensor3D, own: out[1] as tf.Tensor3D };
+}
+
+/**
+ * Backward of `nativePrefixSoftmax`: with `c = rowsum(dpP * pP) + rowsum(dpS * pS)`,
+ * `dsP = pP * (dpP - c) * scale` and `dsS = pS * (dpS - c) * scale`.
+ */
+export function nativePrefixSoftmaxGrad(pPrefix: tf.Tensor3D, pOwn: tf.Tensor3D, dPrefix: tf.Tensor3D, dOwn: tf.Tensor3D, scale: number): { prefix: tf.Tensor3D; own: tf.Tensor3D } | null {
+  const [G, S, P] = pPrefix.shape;
+  const out = fused(OP.prefixSoftmaxGrad, [pPrefix, pOwn, dPrefix, dOwn], [input(0), input(1), input(2), input(3), G * S, P, S, scale, output(0), output(1)], [pPrefix.shape, pOwn.shape]);
+  return out && { prefix: out[0] as tf.Tensor3D, own: out[1] as tf.Tensor3D };
+}
+
+/** RMSNorm forward `y = x * g * r`, `r = 1 / sqrt(mean(x^2) + eps)`: `{y[N, D], r[N]}`. */
+export function nativeRmsNorm(x: tf.Tensor2D, g: tf.Tensor1D, eps: number): { y: tf.Tensor2D; r: tf.Tensor1D } | null {
+  const [N, D] = x.shape;
+  const out = fused(OP.rmsNorm, [x, g], [input(0), input(1), N, D, eps, output(0), output(1)], [[N, D], [N]]);
+  return out && { y: out[0] as tf.Tensor2D, r: out[1] as tf.Tensor1D };
+}
+
+/** RMSNorm backward (formulas in ./ops rmsNorm): `{dx[N, D], dg[D]}`. */
+export function nativeRmsNormGrad(x: tf.Tensor2D, g: tf.Tensor1D, r: tf.Tensor1D, dy: tf.Tensor2D): { dx: tf.Tensor2D; dg: tf.Tensor1D } | null {
+  const [N, D] = x.shape;
+  const out = fused(OP.rmsNormGrad, [x, g, r, dy], [input(0), input(1), input(2), input(3), N, D, output(0), output(1)], [[N, D], [D]]);
+  return out && { dx: out[0] as tf.Tensor2D, dg: out[1] as tf.Tensor1D };
+}
+
+/** One AdamW update of a weight, as ../model/train.ts AdamW defines it: new `[weight, m, v]`. */
+export function nativeAdam(
+  weight: tf.Tensor,
+  m: tf.Tensor,
+  v: tf.Tensor,
+  grad: tf.Tensor,
+  h: { lr: number; beta1: number; beta2: number; correction1: number; correction2: number; epsilon: number; keep: number },
+): [tf.Tensor, tf.Tensor, tf.Tensor] | null {
+  const shape = weight.shape;
+  const params = [input(0), input(1), input(2), input(3), weight.size, h.lr, h.beta1, h.beta2, h.correction1, h.correction2, h.epsilon, h.keep, output(0), output(1), output(2)];
+  const out = fused(OP.adam, [weight, m, v, grad], params, [shape, shape, shape]);
+  return out && [out[0], out[1], out[2]];
+}

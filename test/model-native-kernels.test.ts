@@ -1,0 +1,338 @@
+/**
+ * The native (OpenBLAS) kernels of src/model/native-kernels.ts and the fallbacks they must
+ * keep: products equal tf.matMul for every transpose combination; and a few training steps give
+ * the same losses and weights on the `cpu` backend (plain JavaScript, no custom kernel: what a
+ * GPU run's tfjs-node-gpu shares with it), on wasm with the native kernels, and on wasm with
+ * tf's own kernels: on whole sequences (GPT.logits, tokenLogProbs, sftLoss) and on the
+ * shared-prompt path of the RL update (prefixKeysValues, logitsAfterPrefix, prefixAttention,
+ * logProbsAfterPrefix).
+ */
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import * as tf from "@tensorflow/tfjs";
+import { selectBackend } from "../src/backend";
+import { GPT, type GPTConfig } from "../src/model/gpt";
+import { nativeKernelsInfo, nativeMatMul, nativeMatMulAvailable, nativeMatMulSum, nativeMergeHeads, nativeSplitHeads, setNativeKernelsEnabled } from "../src/model/native-kernels";
+import { logProbsAfterPrefix, tokenLogProbs } from "../src/model/logprobs";
+import { sharedPromptBatches } from "../src/murphy/packing";
+import type { TrainingExample } from "../src/murphy/pipeline";
+import { AdamW, optimizerStep, sftLoss } from "../src/model/train";
+import { installWasmKernels } from "../src/model/wasm-kernels";
+import { Rng } from "../src/util/rng";
+
+let fastBackend = "cpu";
+before(async () => {
+  fastBackend = (await selectBackend()).tfName;
+});
+after(() => setNativeKernelsEnabled(true));
+
+function random(shape: number[], seed: string): tf.Tensor {
+  const rng = new Rng(seed);
+  const size = shape.reduce((a, b) => a * b, 1);
+  return tf.tensor(Float32Array.from({ length: size }, () => rng.normal()), shape);
+}
+
+/** Float64 product of row-major `op(a)[M, K] @ op(b)[K, N]`, computed by hand. */
+function reference(a: Float32Array, b: Float32Array, M: number, K: number, N: number, transA: boolean, transB: boolean, alpha: number): Float64Array {
+  const out = new Float64Array(M * N);
+  for (let i = 0; i < M; i++) {
+    for (let j = 0; j < N; j++) {
+      let s = 0;
+      for (let k = 0; k < K; k++) s += (transA ? a[k * M + i] : a[i * K + k]) * (transB ? b[j * K + k] : b[k * N + j]);
+      out[i * N + j] = alpha * s;
+    }
+  }
+  return out;
+}
+
+test("nativeMatMul is available exactly on wasm with the module built, and null elsewhere", () => {
+  const info = nativeKernelsInfo();
+  assert.equal(nativeMatMulAvailable(), fastBackend === "wasm" && info.available);
+  if (info.available) assert.match(info.config ?? "", /OpenBLAS/);
+  else assert.ok(info.why, "says why it is off");
+});
+
+test("nativeMatMul equals a float64 product for all transposes, ranks 2 and 3, odd sizes, alpha", () => {
+  if (!nativeMatMulAvailable()) return;
+  for (const [G, M, K, N] of [
+    [1, 7, 5, 3],
+    [3, 17, 9, 1],
+    [2, 1, 33, 12],
+  ]) {
+    for (const transA of [false, true]) {
+      for (const transB of [false, true]) {
+        const alpha = transA ? 0.5 : 1;
+        const before = tf.memory().numTensors;
+        tf.tidy(() => {
+          const a = random(transA ? [G, K, M] : [G, M, K], `a${G}${M}`) as tf.Tensor3D;
+          const b = random(transB ? [G, N, K] : [G, K, N], `b${G}${N}`) as tf.Tensor3D;
+          const batched = nativeMatMul(a, b, transA, transB, alpha)!.dataSync();
+          const flat = G === 1 ? nativeMatMul(tf.squeeze(a, [0]) as tf.Tensor2D, tf.squeeze(b, [0]) as tf.Tensor2D, transA, transB, alpha)!.dataSync() : batched;
+          const [av, bv] = [a.dataSync() as Float32Array, b.dataSync() as Float32Array];
+          for (let g = 0; g < G; g++) {
+            const want = reference(av.subarray(g * M * K, (g + 1) * M * K), bv.subarray(g * K * N, (g + 1) * K * N), M, K, N, transA, transB, alpha);
+            for (let i = 0; i < M * N; i++) {
+              const where = `[${G},${M},${K},${N}] transA ${transA} transB ${transB} slice ${g} element ${i}`;
+              assert.ok(Math.abs(batched[g * M * N + i] - want[i]) < 1e-5 * Math.max(1, Math.abs(want[i])), where);
+              if (G === 1) assert.equal(flat[i], batched[i], where);
+            }
+          }
+        });
+        assert.equal(tf.memory().numTensors, before);
+      }
+    }
+  }
+});
+
+test("nativeMatMulSum adds its products in one output (rank 3, mixed transposes)", () => {
+  if (!nativeMatMulAvailable()) return;
+  const before = tf.memory().numTensors;
+  tf.tidy(() => {
+    const [a1, b1] = [random([2, 5, 4], "s-a1") as tf.Tensor3D, random([2, 3, 4], "s-b1") as tf.Tensor3D];
+    const [a2, b2] = [random([2, 6, 5], "s-a2") as tf.Tensor3D, random([2, 6, 3], "s-b2") as tf.Tensor3D];
+    const got = nativeMatMulSum([{ a: a1, b: b1, transB: true }, { a: a2, b: b2, transA: true }], 0.5)!.dataSync();
+    const want = tf.mul(tf.add(tf.matMul(a1, b1, false, true), tf.matMul(a2, b2, true, false)), 0.5).dataSync();
+    assert.equal(got.length, want.length);
+    for (let i = 0; i < got.length; i++) assert.ok(Math.abs(got[i] - want[i]) < 1e-5, `element ${i}: ${got[i]} vs ${want[i]}`);
+    assert.throws(() => nativeMatMulSum([{ a: a1, b: b1, transB: true }, { a: a2, b: b2 }]), /do not match/);
+  });
+  assert.equal(tf.memory().numTensors, before);
+});
+
+test("nativeSplitHeads equals reshape + transpose per column block, nativeMergeHeads undoes it, and each one's gradient is the other", () => {
+  if (!nativeMatMulAvailable()) return;
+  const [B, T, H, hd, C] = [2, 3, 2, 4, 3];
+  const before = tf.memory().numTensors;
+  tf.tidy(() => {
+    const x = random([B * T, C * H * hd], "heads") as tf.Tensor2D;
+    const parts = nativeSplitHeads(x, B, H, C)!;
+    assert.equal(parts.length, C);
+    parts.forEach((part, c) => {
+      const block = tf.slice(x, [0, c * H * hd], [B * T, H * hd]);
+      const want = tf.reshape(tf.transpose(tf.reshape(block, [B, T, H, hd]), [0, 2, 1, 3]), [B * H, T, hd]);
+      assert.deepEqual(part.shape, [B * H, T, hd]);
+      assert.deepEqual(Array.from(part.dataSync()), Array.from(want.dataSync()), `part ${c}`);
+    });
+    assert.deepEqual(Array.from(nativeMergeHeads(parts, B)!.dataSync()), Array.from(x.dataSync()), "merge undoes split");
+    // d/dx of sum(w_c * part_c) is the weights merged back; only parts 0 and 2 used (part 1's gradient is 0).
+    const w = [random([B * H, T, hd], "w0"), random([B * H, T, hd], "w2")];
+    const grad = tf.grad((xs: tf.Tensor) => {
+      const [p0, , p2] = nativeSplitHeads(xs as tf.Tensor2D, B, H, C)!;
+      return tf.add(tf.sum(tf.mul(p0, w[0])), tf.sum(tf.mul(p2, w[1])));
+    })(x);
+    const zeros = tf.zeros([B * H, T, hd]) as tf.Tensor3D;
+    assert.deepEqual(Array.from(grad.dataSync()), Array.from(nativeMergeHeads([w[0], zeros, w[1]] as tf.Tensor3D[], B)!.dataSync()));
+    // d/d(a, b) of sum(merge([a, b]) * y) is y split into two parts.
+    const y = tf.slice(x, [0, 0], [B * T, 2 * H * hd]) as tf.Tensor2D;
+    const mergeGrad = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(nativeMergeHeads([a, b] as tf.Tensor3D[], B)!, y)))([parts[0], parts[1]]);
+    const [g0, g1] = nativeSplitHeads(y, B, H, 2)!;
+    assert.deepEqual(Array.from(mergeGrad[0].dataSync()), Array.from(g0.dataSync()));
+    assert.deepEqual(Array.from(mergeGrad[1].dataSync()), Array.from(g1.dataSync()));
+  });
+  assert.equal(tf.memory().numTensors, before);
+});
+
+test("nativeMatMul rejects operands whose inner sizes differ", () => {
+  if (!nativeMatMulAvailable()) return;
+  tf.tidy(() => assert.throws(() => nativeMatMul(tf.ones([2, 3]) as tf.Tensor2D, tf.ones([2, 3]) as tf.Tensor2D), /do not match/));
+});
+
+const CONFIG: GPTConfig = { vocabSize: 23, blockSize: 12, dModel: 16, nLayer: 2, nHead: 2, mlpRatio: 4 };
+
+/**
+ * Four AdamW steps on a fixed batch: the losses and the final weights. The loss sums the
+ * cross-entropy (sftLoss) and a policy-gradient-like term on tokenLogProbs (log-probs at a
+ * temperature, plus an entropy bonus), so every fused kernel and its gradient takes part.
+ */
+function trainFewSteps(): { losses: number[]; weights: Map<string, Float32Array> } {
+  const model = GPT.create(CONFIG, 7);
+  const optimizer = new AdamW({ learningRate: 1e-2, weightDecay: 0.01 });
+  const rng = new Rng("native-train-batch");
+  const [B, T] = [3, CONFIG.blockSize];
+  const ids = tf.tensor2d(Array.from({ length: B }, () => Array.from({ length: T }, () => rng.int(0, CONFIG.vocabSize - 1))), undefined, "int32");
+  const targets = tf.tensor2d(Array.from({ length: B }, () => Array.from({ length: T }, () => rng.int(0, CONFIG.vocabSize - 1))), undefined, "int32");
+  const mask = tf.tensor2d(Array.from({ length: B }, (_, b) => Array.from({ length: T }, (_, t) => (t >= b ? 1 : 0))));
+  const losses: number[] = [];
+  const lossFn = () =>
+    tf.tidy(() => {
+      const { logprobs, entropy } = tokenLogProbs(model, ids, { temperature: 0.8, withEntropy: true });
+      const policyTerm = tf.neg(tf.mean(tf.add(tf.mul(logprobs, mask), tf.mul(entropy!, 0.1))));
+      return tf.add(sftLoss(model, ids, targets, mask), policyTerm) as tf.Scalar;
+    });
+  for (let s = 0; s < 4; s++) losses.push(optimizerStep(model, optimizer, lossFn, { clipNorm: 1 }).loss);
+  const weights = new Map([...model.weights].map(([name, w]) => [name, w.dataSync() as Float32Array]));
+  tf.dispose([ids, targets, mask]);
+  optimizer.dispose();
+  model.dispose();
+  return { losses, weights };
+}
+
+// Float32 sums in another order differ by ~1e-7 relative per op; over four Adam steps (whose
+// first steps move every weight by about +-lr whatever the gradient's size) the runs agree to
+// these bounds. A wrong gradient (sign, transpose, missing term) misses them by orders of magnitude.
+const LOSS_TOLERANCE = 1e-5;
+const WEIGHT_TOLERANCE = 1e-4;
+
+test("a few training steps give the same losses and weights on cpu, on wasm with native kernels, and on wasm without", async () => {
+  const previous = tf.getBackend();
+  await tf.setBackend("cpu");
+  const cpu = trainFewSteps();
+  await tf.setBackend(previous);
+  const runs: [string, ReturnType<typeof trainFewSteps>][] = [];
+  if (fastBackend === "wasm") {
+    setNativeKernelsEnabled(false);
+    runs.push(["wasm (tf kernels)", trainFewSteps()]);
+    setNativeKernelsEnabled(true);
+    if (nativeMatMulAvailable()) runs.push(["wasm (native kernels)", trainFewSteps()]);
+  }
+  assert.ok(cpu.losses[3] < cpu.losses[0], `training lowers the loss (${cpu.losses})`);
+  for (const [name, run] of runs) {
+    run.losses.forEach((loss, i) => assert.ok(Math.abs(loss - cpu.losses[i]) < LOSS_TOLERANCE, `${name} step ${i + 1}: loss ${loss} vs cpu ${cpu.losses[i]}`));
+    for (const [weight, values] of cpu.weights) {
+      const other = run.weights.get(weight)!;
+      let worst = 0;
+      for (let i = 0; i < values.length; i++) worst = Math.max(worst, Math.abs(values[i] - other[i]));
+      assert.ok(worst < WEIGHT_TOLERANCE, `${name} ${weight}: max |difference| ${worst} vs cpu`);
+    }
+  }
+});
+
+/**
+ * Sibling groups as the RL update sees them: two prompts of different lengths (so one prefix is
+ * padded), completions of different lengths (so rows are padded), one group's completions
+ * sharing its prompt.
+ */
+function prefixExamples(): TrainingExample[] {
+  const rng = new Rng("native-prefix-examples");
+  const ids = (n: number) => Array.from({ length: n }, () => rng.int(1, CONFIG.vocabSize - 1));
+  const groups: [number[], number[]][] = [
+    [ids(5), [3, 6, 2]],
+    [ids(3), [4, 1]],
+  ];
+  return groups.flatMap(([prompt, lengths], g) =>
+    lengths.map((n, i) => ({
+      taskId: `t${g}`,
+      nodeId: i,
+      turn: 1,
+      promptIds: prompt,
+      completionIds: ids(n),
+      sampledLogprobs: Array.from({ length: n }, () => -Math.log(CONFIG.vocabSize)),
+      advantage: i % 2 === 0 ? 1 : -0.5,
+    })),
+  );
+}
+
+/**
+ * Four AdamW steps through the shared-prompt path: a policy-gradient-like loss on
+ * logProbsAfterPrefix's log-probs at a temperature (through prefixAttention, the per-row copies
+ * of the prefixes' keys and values, and the fused log-softmax), plus the entropy it returns.
+ * Also the first step's log-probs, to compare with tokenLogProbs of the whole sequences.
+ */
+function trainFewStepsAfterPrefix(): { losses: number[]; weights: Map<string, Float32Array>; logprobs: number[][] } {
+  const model = GPT.create(CONFIG, 11);
+  const optimizer = new AdamW({ learningRate: 1e-2, weightDecay: 0.01 });
+  const [batch] = sharedPromptBatches(prefixExamples(), 0, 16);
+  const inputs = {
+    prefixIds: tf.tensor2d(batch.prefixIds, undefined, "int32"),
+    prefixLengths: batch.prefixLengths,
+    ids: tf.tensor2d(batch.ids, undefined, "int32"),
+    positions: tf.tensor2d(batch.positions, undefined, "int32"),
+    targets: tf.tensor2d(batch.targets, undefined, "int32"),
+    rowGroup: batch.rowGroup,
+  };
+  const mask = tf.tensor2d(batch.mask);
+  const advantages = tf.tensor2d(batch.advantages, [batch.advantages.length, 1]);
+  const logprobs = tf.tidy(() => logProbsAfterPrefix(model, inputs, { temperature: 0.8 }).logprobs.arraySync());
+  const lossFn = () =>
+    tf.tidy(() => {
+      const { logprobs: lp, entropy } = logProbsAfterPrefix(model, inputs, { temperature: 0.8 });
+      return tf.neg(tf.mean(tf.mul(tf.add(tf.mul(lp, advantages), tf.mul(entropy, 0.1)), mask))) as tf.Scalar;
+    });
+  const losses: number[] = [];
+  for (let s = 0; s < 4; s++) losses.push(optimizerStep(model, optimizer, lossFn, { clipNorm: 1 }).loss);
+  const weights = new Map([...model.weights].map(([name, w]) => [name, w.dataSync() as Float32Array]));
+  tf.dispose([inputs.prefixIds, inputs.ids, inputs.positions, inputs.targets, mask, advantages]);
+  optimizer.dispose();
+  model.dispose();
+  return { losses, weights, logprobs };
+}
+
+test("the shared-prompt path trains alike on cpu, on wasm with native kernels, and on wasm without", async () => {
+  const previous = tf.getBackend();
+  await tf.setBackend("cpu");
+  const cpu = trainFewStepsAfterPrefix();
+  await tf.setBackend(previous);
+  const runs: [string, ReturnType<typeof trainFewStepsAfterPrefix>][] = [];
+  if (fastBackend === "wasm") {
+    setNativeKernelsEnabled(false);
+    runs.push(["wasm (tf kernels)", trainFewStepsAfterPrefix()]);
+    setNativeKernelsEnabled(true);
+    if (nativeMatMulAvailable()) runs.push(["wasm (native kernels)", trainFewStepsAfterPrefix()]);
+  }
+  assert.ok(cpu.losses[3] < cpu.losses[0], `training lowers the loss (${cpu.losses})`);
+  for (const [name, run] of runs) {
+    run.logprobs.forEach((row, b) => row.forEach((lp, j) => assert.ok(Math.abs(lp - cpu.logprobs[b][j]) < 1e-5, `${name} log p [${b}, ${j}]: ${lp} vs cpu ${cpu.logprobs[b][j]}`)));
+    run.losses.forEach((loss, i) => assert.ok(Math.abs(loss - cpu.losses[i]) < LOSS_TOLERANCE, `${name} step ${i + 1}: loss ${loss} vs cpu ${cpu.losses[i]}`));
+    for (const [weight, values] of cpu.weights) {
+      const other = run.weights.get(weight)!;
+      let worst = 0;
+      for (let i = 0; i < values.length; i++) worst = Math.max(worst, Math.abs(values[i] - other[i]));
+      assert.ok(worst < WEIGHT_TOLERANCE, `${name} ${weight}: max |difference| ${worst} vs cpu`);
+    }
+  }
+});
+
+test("on the backend in use, the shared-prompt log-probs equal tokenLogProbs of the whole sequences", () => {
+  const model = GPT.create(CONFIG, 5);
+  const examples = prefixExamples();
+  const [batch] = sharedPromptBatches(examples, 0, 16);
+  const before = tf.memory().numTensors;
+  const [viaPrefix, entropy] = tf.tidy(() => {
+    const out = logProbsAfterPrefix(model, {
+      prefixIds: tf.tensor2d(batch.prefixIds, undefined, "int32"),
+      prefixLengths: batch.prefixLengths,
+      ids: tf.tensor2d(batch.ids, undefined, "int32"),
+      positions: tf.tensor2d(batch.positions, undefined, "int32"),
+      targets: tf.tensor2d(batch.targets, undefined, "int32"),
+      rowGroup: batch.rowGroup,
+    }, { temperature: 0.7 });
+    return [out.logprobs.arraySync(), out.entropy.arraySync()];
+  });
+  assert.equal(tf.memory().numTensors, before, "no tensor left behind");
+  batch.exampleIndex.forEach((i, row) => {
+    const e = examples[i];
+    const whole = tf.tensor2d([[...e.promptIds, ...e.completionIds]], undefined, "int32");
+    const direct = tokenLogProbs(model, whole, { temperature: 0.7, withEntropy: true });
+    const [lp, ent] = [direct.logprobs.arraySync()[0], direct.entropy!.arraySync()[0]];
+    tf.dispose([whole, direct.logprobs, direct.entropy!]);
+    e.completionIds.forEach((_, j) => {
+      const t = e.promptIds.length + j;
+      assert.ok(Math.abs(viaPrefix[row][j] - lp[t]) < 1e-5, `example ${i} token ${j}: ${viaPrefix[row][j]} vs ${lp[t]}`);
+      assert.ok(Math.abs(entropy[row][j] - ent[t]) < 1e-5, `example ${i} entropy ${j}: ${entropy[row][j]} vs ${ent[t]}`);
+    });
+  });
+  model.dispose();
+});
+
+test("on wasm, Identity (how autodiff saves tensors) shares the buffer instead of copying it", () => {
+  if (fastBackend !== "wasm") return;
+  installWasmKernels();
+  const x = tf.tensor1d([1, 2, 3]);
+  const buffers = tf.memory().numDataBuffers;
+  const y = tf.clone(x);
+  assert.equal(y.dataId, x.dataId, "the same data");
+  assert.equal(tf.memory().numDataBuffers, buffers, "no new buffer");
+  x.dispose();
+  assert.deepEqual(Array.from(y.dataSync()), [1, 2, 3], "the clone outlives the original");
+  y.dispose();
+});
+
+test("a native training step leaves no tensor and no byte behind", () => {
+  trainFewSteps();
+  trainFewStepsAfterPrefix();
+  const [tensors, bytes] = [tf.memory().numTensors, tf.memory().numBytes];
+  trainFewSteps();
+  trainFewStepsAfterPrefix();
+  assert.equal(tf.memory().numTensors, tensors);
+  assert.equal(tf.memory().numBytes, bytes);
+});
