@@ -102,15 +102,18 @@ type IterOf = (c: CellResult) => number[] | undefined;
 const atEvalTemperature: IterOf = (c) => c.iterPass1;
 const atTrainingTemperature: IterOf = (c) => c.iterPass1AtTrainingTemperature;
 
+/** The cells of `a` and `b` at the seeds both have, as [a, b] pairs in seed order. */
+function pairsBySeed(a: readonly CellResult[], b: readonly CellResult[]): [CellResult, CellResult][] {
+  const bySeed = new Map(b.map((c) => [c.seed, c]));
+  return a.filter((c) => bySeed.has(c.seed)).sort((x, y) => x.seed - y.seed).map((c) => [c, bySeed.get(c.seed)!]);
+}
+
 /** Differences a - b of Iter-k pass@1 over the seeds both have, with their t-intervals. */
 export function pairedDifference(a: readonly CellResult[], b: readonly CellResult[], iterOf: IterOf = atEvalTemperature): { seeds: number[]; difference: ConfidenceInterval[] } {
-  const bySeed = new Map(b.filter((c) => iterOf(c)).map((c) => [c.seed, c]));
-  const pairs = a.filter((c) => iterOf(c) && bySeed.has(c.seed)).sort((x, y) => x.seed - y.seed);
-  const turns = Math.min(...pairs.map((c) => iterOf(c)!.length), ...pairs.map((c) => iterOf(bySeed.get(c.seed)!)!.length));
-  const difference = pairs.length
-    ? Array.from({ length: turns }, (_, k) => tInterval(pairs.map((c) => iterOf(c)![k] - iterOf(bySeed.get(c.seed)!)![k])))
-    : [];
-  return { seeds: pairs.map((c) => c.seed), difference };
+  const pairs = pairsBySeed(a.filter((c) => iterOf(c)), b.filter((c) => iterOf(c)));
+  const turns = Math.min(...pairs.flatMap(([x, y]) => [iterOf(x)!.length, iterOf(y)!.length]));
+  const difference = pairs.length ? Array.from({ length: turns }, (_, k) => tInterval(pairs.map(([x, y]) => iterOf(x)![k] - iterOf(y)![k]))) : [];
+  return { seeds: pairs.map(([x]) => x.seed), difference };
 }
 
 /** Per-method summaries, in spec order (methods without finished cells are left out). */
@@ -260,16 +263,15 @@ export interface ComputeComparison {
  */
 export function computeComparisons(spec: ExperimentSpec, cells: readonly CellResult[]): ComputeComparison[] {
   return spec.comparisons.flatMap(({ method, baseline }) => {
-    const bySeed = new Map(cells.filter((c) => c.method === baseline).map((c) => [c.seed, c]));
-    const pairs = cells.filter((c) => c.method === method && bySeed.has(c.seed)).sort((x, y) => x.seed - y.seed);
+    const pairs = pairsBySeed(cells.filter((c) => c.method === method), cells.filter((c) => c.method === baseline));
     if (pairs.length === 0) return [];
     return COMPUTE_QUANTITIES.map(([field, quantity]) => ({
       method,
       baseline,
       quantity,
-      seeds: pairs.map((c) => c.seed),
-      difference: tInterval(pairs.map((c) => c[field] - bySeed.get(c.seed)![field])),
-      ratio: tInterval(pairs.map((c) => (bySeed.get(c.seed)![field] === 0 ? NaN : c[field] / bySeed.get(c.seed)![field]))),
+      seeds: pairs.map(([x]) => x.seed),
+      difference: tInterval(pairs.map(([x, y]) => x[field] - y[field])),
+      ratio: tInterval(pairs.map(([x, y]) => (y[field] === 0 ? NaN : x[field] / y[field]))),
     }));
   });
 }
