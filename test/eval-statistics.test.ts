@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import type { AttemptResult } from "../src/attempts";
-import { samplingSummary, solvedWithinPerTask } from "../src/eval/statistics";
+import { samplingSummary, secondAttempts, solvedWithinPerTask } from "../src/eval/statistics";
 
 const attempt = (code: string, reward: number, outcome: string, logprobs: number[]): AttemptResult =>
   ({ promptIds: [], droppedAttempts: 0, completionIds: logprobs.map((_, i) => i), sampledLogprobs: logprobs, code, evaluation: { reward, outcome, feedback: "" } }) as unknown as AttemptResult;
@@ -25,4 +25,28 @@ test("solvedWithinPerTask: cumulative per task; the mean over tasks is Iter-k pa
   const perTask = solvedWithinPerTask([[1, 3], [0, 2]], 3);
   assert.deepEqual(perTask, [[0.5, 0], [0.5, 0.5], [1, 0.5]]);
   assert.deepEqual(perTask.map((v) => (v[0] + v[1]) / 2), [0.25, 0.5, 0.75]);
+});
+
+test("secondAttempts by hand: failed first attempts that went on, fixed and resubmitted", () => {
+  const r = (taskId: string, chain: number, turn: number, code: string, solved: boolean) => ({ taskId, chain, turn, code, solved });
+  const records = [
+    // t1 chain 0: fails, resubmits the same program, still fails (resubmitted, not fixed).
+    r("t1", 0, 1, "a", false),
+    r("t1", 0, 2, "a", false),
+    // t1 chain 1: fails, a new program fixes it.
+    r("t1", 1, 1, "a", false),
+    r("t1", 1, 2, "b", true),
+    // t2 chain 0: solved at once: not counted.
+    r("t2", 0, 1, "c", true),
+    // t2 chain 1: failed but stopped (passed the visible tests only): no turn 2, not counted.
+    r("t2", 1, 1, "d", false),
+    // t3 chain 0: fails, a new wrong program, which then fails again at turn 3 and is resubmitted.
+    r("t3", 0, 1, "e", false),
+    r("t3", 0, 2, "f", false),
+    r("t3", 0, 3, "f", false),
+  ];
+  assert.deepEqual(secondAttempts(records), { failed: 3, fixed: 1, resubmitted: 1 });
+  // From turn 2 to turn 3: t1/0 has no turn 3 (not counted); t3/0 went on and resubmitted.
+  assert.deepEqual(secondAttempts(records, 2), { failed: 1, fixed: 0, resubmitted: 1 });
+  assert.deepEqual(secondAttempts([]), { failed: 0, fixed: 0, resubmitted: 0 });
 });

@@ -181,3 +181,34 @@ test("Iter-k at the training temperature: its own intervals and paired gains, on
   assert.ok(!("iter1_pass1_train_temp_mean" in rows[2]));
   assert.equal(cellRows(spec, withT)[3].iter1_pass1_train_temp, 0.15);
 });
+
+test("second attempts: per-cell rates in summary.csv, t-intervals over seeds in summary-methods, only where every cell has counts", () => {
+  const counts = [
+    { failed: 10, fixed: 5, resubmitted: 2 },
+    { failed: 20, fixed: 6, resubmitted: 4 },
+    { failed: 4, fixed: 1, resubmitted: 0 },
+  ];
+  const withCounts = cells.map((c) => (c.method === "mars" ? { ...c, secondAttempt: counts[c.seed] } : c));
+  const rows = cellRows(spec, withCounts);
+  const mars0 = rows.find((r) => r.cell === "mars-s0")!;
+  assert.equal(mars0.turn1_failed_went_on, 10);
+  assert.equal(mars0.turn2_fixed_rate, 0.5);
+  assert.equal(mars0.turn2_resubmitted_rate, 0.2);
+  assert.equal(rows.find((r) => r.cell === "grpo-s0")!.turn2_fixed_rate, undefined);
+  const [base, grpo, mars] = methodSummaries(spec, withCounts);
+  assert.equal(base.secondAttemptFixed, undefined);
+  assert.equal(grpo.secondAttemptFixed, undefined);
+  // Fixed: 0.5, 0.3, 0.25 -> mean 0.35; resubmitted: 0.2, 0.2, 0 -> mean 0.4 / 3, s = sqrt(((0.2-m)^2 * 2 + m^2) / 2).
+  close(mars.secondAttemptFixed!.mean, 0.35, "fixed mean", 1e-12);
+  const s = Math.sqrt(((0.5 - 0.35) ** 2 + (0.3 - 0.35) ** 2 + (0.25 - 0.35) ** 2) / 2);
+  close(mars.secondAttemptFixed!.halfWidth, (T2 * s) / Math.sqrt(3), "fixed half", 1e-9);
+  const m = 0.4 / 3;
+  close(mars.secondAttemptResubmitted!.mean, m, "resubmitted mean", 1e-12);
+  close(mars.secondAttemptResubmitted!.halfWidth, (T2 * Math.sqrt((2 * (0.2 - m) ** 2 + m ** 2) / 2)) / Math.sqrt(3), "resubmitted half", 1e-9);
+  const methodRow = methodRows(methodSummaries(spec, withCounts)).find((r) => r.method === "mars")!;
+  close(methodRow.turn2_fixed_rate_mean as number, 0.35, "csv fixed mean", 1e-12);
+  // A cell with no failed first attempt has no rate, and then its method gets no interval.
+  const noneFailed = withCounts.map((c) => (c.cell === "mars-s1" ? { ...c, secondAttempt: { failed: 0, fixed: 0, resubmitted: 0 } } : c));
+  assert.equal(methodSummaries(spec, noneFailed)[2].secondAttemptFixed, undefined);
+  assert.equal(cellRows(spec, noneFailed).find((r) => r.cell === "mars-s1")!.turn2_fixed_rate, null);
+});

@@ -8,7 +8,7 @@ import * as path from "node:path";
 import { parse, printJsonLast, UsageError } from "./args";
 import { ROOT } from "../paths";
 import { writeReport } from "../report/report";
-import { comparisonSentence, comparisonsTable, computeTable, methodsTable, textTable } from "../report/tables";
+import { comparisonSentence, comparisonsTable, computeTable, methodsTable, secondAttemptsTable, textTable } from "../report/tables";
 
 export async function main(argv: string[]): Promise<void> {
   const { values, positionals } = parse("report", argv, {
@@ -29,6 +29,8 @@ export async function main(argv: string[]): Promise<void> {
   if (comparisons.numRows() > 0) out.write(`\npaired by seed (method - baseline):\n${textTable(comparisons)}\n`);
   const compute = computeTable(results);
   if (compute.numRows() > 0) out.write(`\ncost per run, paired by seed (method / baseline):\n${textTable(compute)}\n`);
+  const second = secondAttemptsTable(results);
+  if (second.numRows() > 0) out.write(`\nafter a failed first attempt (temperature ${spec.eval.temperature}, mean [95% CI] over seeds):\n${textTable(second)}\n`);
   const sentence = comparisonSentence(results);
   if (sentence) out.write(`\n${sentence}\n`);
   for (const warning of report.warnings) process.stderr.write(`warning: ${warning}\n`);

@@ -46,3 +46,34 @@ export function samplingSummary(attempts: readonly AttemptResult[], perTask: num
 export function solvedWithinPerTask(solvedAtTurn: readonly (readonly number[])[], turns: number): number[][] {
   return Array.from({ length: turns }, (_, j) => solvedAtTurn.map((chains) => chains.filter((t) => t > 0 && t <= j + 1).length / chains.length));
 }
+
+/** What the chains did right after a failed attempt (see `secondAttempts`). */
+export interface SecondAttemptCounts {
+  /** Chains whose attempt at the turn failed and that made another attempt. */
+  failed: number;
+  /** Of those, the next attempt passed every test. */
+  fixed: number;
+  /** Of those, the next attempt was the failed program again, character for character: feedback ignored. */
+  resubmitted: number;
+}
+
+/**
+ * After a failed attempt at `turn` (default 1): how many chains went on, how many of those the
+ * next attempt fixed, and how many resubmitted the same program. Separates "reads the feedback"
+ * from "samples again": a policy that ignores feedback resubmits often and fixes little. Records
+ * are Iter-k attempts (iterk.ts AttemptRecord: taskId, chain, turn, code, solved).
+ */
+export function secondAttempts(records: readonly { taskId: string; chain: number; turn: number; code: string; solved: boolean }[], turn = 1): SecondAttemptCounts {
+  const key = (r: { taskId: string; chain: number }) => `${r.taskId}\u0000${r.chain}`;
+  const next = new Map(records.filter((r) => r.turn === turn + 1).map((r) => [key(r), r]));
+  const counts: SecondAttemptCounts = { failed: 0, fixed: 0, resubmitted: 0 };
+  for (const r of records) {
+    if (r.turn !== turn || r.solved) continue;
+    const after = next.get(key(r));
+    if (!after) continue;
+    counts.failed++;
+    if (after.solved) counts.fixed++;
+    if (after.code === r.code) counts.resubmitted++;
+  }
+  return counts;
+}

@@ -11,6 +11,7 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
+import type { SecondAttemptCounts } from "../eval/statistics";
 import { ROOT } from "../paths";
 import { suiteDir } from "../tasks/suites";
 import { readJsonl, writeFileAtomic } from "../util/files";
@@ -60,6 +61,13 @@ export interface CellResult {
   /** The resolved training config (null for "base"); `suite` only when not the default (recordedConfig). */
   config: RecordedConfig | null;
   finishedAt: string;
+  /**
+   * At the evaluation temperature, the chains whose first attempt failed and went on: how many the
+   * second attempt fixed and how many resubmitted the failed program unchanged
+   * (eval/statistics.ts secondAttempts). Older cells lack it; summaries count it from eval.jsonl
+   * (results.ts withSecondAttempts).
+   */
+  secondAttempt?: SecondAttemptCounts;
   /** "<experiment>/<cell>" when the results were copied from an equivalent cell (same inputs) instead of run again. */
   copiedFrom?: string;
 }

@@ -21,6 +21,7 @@ import { GptPolicy } from "../model/gpt-policy";
 import { openPolicy } from "../kit";
 import { attemptProgress, evaluateIterK } from "../eval/iterk";
 import { firstTasks } from "../eval/defaults";
+import { secondAttempts } from "../eval/statistics";
 import { readJsonl, writeFileAtomic, writeJsonl } from "../util/files";
 import { Progress } from "../util/progress";
 import { type Cell, type ExperimentSpec, recordedConfig, resolveConfig, specSuite } from "./spec";
@@ -109,6 +110,7 @@ export async function runCell(spec: ExperimentSpec, cell: Cell, paths: CellPaths
       iterPass1: evaluation.iterPass1,
       ...(atTrainingTemperature ? { iterPass1AtTrainingTemperature: atTrainingTemperature } : {}),
       evalTasks: evalTasks.length,
+      secondAttempt: secondAttempts(evaluation.records),
       eval: spec.eval,
       steps: metrics.length,
       tokensSampled: sumOf(metrics, "tokens/sampled"),

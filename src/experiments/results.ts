@@ -11,6 +11,8 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
+import type { AttemptRecord } from "../eval/iterk";
+import { secondAttempts } from "../eval/statistics";
 import { RESULTS_DIR, ROOT } from "../paths";
 import { suiteDir } from "../tasks/suites";
 import { readJsonl, writeFileAtomic } from "../util/files";
@@ -108,6 +110,17 @@ export function curvePoints(cell: CellResult, metrics: readonly Record<string, n
 
 const iterColumns = (spec: ExperimentSpec, suffix: string) => Array.from({ length: spec.eval.turns }, (_, k) => `iter${k + 1}_pass1${suffix}`);
 
+/**
+ * The cell with its second-attempt counts: as recorded, or counted from its eval.jsonl for cells
+ * written before cell.json had them (summaries only: reading every attempt is too slow for the
+ * runner's checks of which cells are finished).
+ */
+export function withSecondAttempts(result: CellResult | undefined, cellDir: string): CellResult | undefined {
+  if (!result || result.secondAttempt) return result;
+  const evalFile = path.join(cellDir, "eval.jsonl");
+  return fs.existsSync(evalFile) ? { ...result, secondAttempt: secondAttempts(readJsonl<AttemptRecord>(evalFile)) } : result;
+}
+
 /** The summary files' text for a set of finished cells. */
 export function summaryFiles(spec: ExperimentSpec, cells: readonly CellResult[]): Record<string, string> {
   const ordered = orderCells(spec, cells);
@@ -131,7 +144,8 @@ export function writeSummaries(spec: ExperimentSpec, resultsDir: string, runsDir
   const finished: CellResult[] = [];
   const statuses: ExperimentRecord["cells"] = [];
   for (const cell of cellsOf(spec)) {
-    const result = readCellResult(cellPaths(resultsDir, runsDir, cell.id).resultDir);
+    const resultDir = cellPaths(resultsDir, runsDir, cell.id).resultDir;
+    const result = withSecondAttempts(readCellResult(resultDir), resultDir);
     if (!result) {
       statuses.push({ id: cell.id, status: "missing" });
       continue;
@@ -176,7 +190,7 @@ export function loadResults(nameOrDir: string, dir?: string): ExperimentResults 
   for (const { id, status } of record.cells) {
     if (status !== "finished") continue;
     const cellDir = path.join(resultsDir, "cells", id);
-    const result = readCellResult(cellDir);
+    const result = withSecondAttempts(readCellResult(cellDir), cellDir);
     if (!result) throw new Error(`${path.join(cellDir, "cell.json")}: missing, but experiment.json lists cell ${id} as finished; rerun \`npx murphy experiment ${spec.name}\``);
     cells.push(result);
     const metricsFile = path.join(cellDir, "metrics.jsonl");

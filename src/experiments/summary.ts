@@ -45,6 +45,12 @@ export interface MethodSummary {
   tokensForwardedGrad: number;
   tokensForwardedNoGrad: number;
   wallSeconds: number;
+  /**
+   * Over seeds, of the first attempts that failed and went on (every cell has the counts): the
+   * fraction the second attempt fixed, and the fraction it resubmitted unchanged.
+   */
+  secondAttemptFixed?: ConfidenceInterval;
+  secondAttemptResubmitted?: ConfidenceInterval;
 }
 
 export interface ComparisonSummary {
@@ -93,8 +99,20 @@ export function cellRows(spec: ExperimentSpec, cells: readonly CellResult[]): Ro
       base_checkpoint_hash: c.baseCheckpointHash,
       tasks_hash: c.tasksHash,
     });
+    if (c.secondAttempt) Object.assign(row, secondAttemptColumns(c));
     return row;
   });
+}
+
+/** A cell's second-attempt rates (null without a failed first attempt that went on). */
+function secondAttemptRates(c: CellResult): { fixed: number; resubmitted: number } | null {
+  const s = c.secondAttempt;
+  return s && s.failed > 0 ? { fixed: s.fixed / s.failed, resubmitted: s.resubmitted / s.failed } : null;
+}
+
+function secondAttemptColumns(c: CellResult): Row {
+  const rates = secondAttemptRates(c);
+  return { turn1_failed_went_on: c.secondAttempt!.failed, turn2_fixed_rate: rates?.fixed ?? null, turn2_resubmitted_rate: rates?.resubmitted ?? null };
 }
 
 /** Which Iter-k numbers of a cell: at the evaluation temperature, or at the training temperature. */
@@ -142,6 +160,11 @@ export function methodSummaries(spec: ExperimentSpec, cells: readonly CellResult
     if (base.length && method.name !== "base") {
       const paired = pairedDifference(own, base);
       if (paired.seeds.length) summary.gainOverBase = paired.difference;
+    }
+    const rates = own.map(secondAttemptRates);
+    if (rates.every((r) => r !== null)) {
+      summary.secondAttemptFixed = tInterval(rates.map((r) => r!.fixed));
+      summary.secondAttemptResubmitted = tInterval(rates.map((r) => r!.resubmitted));
     }
     if (own.every((c) => c.iterPass1AtTrainingTemperature)) {
       const k = Math.min(...own.map((c) => c.iterPass1AtTrainingTemperature!.length));
@@ -194,6 +217,8 @@ export function methodRows(summaries: readonly MethodSummary[]): Row[] {
       tokens_forwarded_no_grad: s.tokensForwardedNoGrad,
       wall_seconds: s.wallSeconds,
     });
+    if (s.secondAttemptFixed) intervalColumns(row, "turn2_fixed_rate", s.secondAttemptFixed);
+    if (s.secondAttemptResubmitted) intervalColumns(row, "turn2_resubmitted_rate", s.secondAttemptResubmitted);
     return row;
   });
 }

@@ -17,7 +17,7 @@ import type { FigureKind } from "../experiments/spec";
 import type { Figure } from "../viz/figure";
 import { iterKFigure, paperFigure, pruningFigure, seedBandFigure, turnsFigure } from "../viz/results";
 import { escapeHtml, figureHtml, plotlyBundleHtml } from "../viz/html";
-import { cellsTable, comparisonSentence, comparisonsTable, computeTable, methodMeans, methodsTable, paperTable, type Table } from "./tables";
+import { cellsTable, comparisonSentence, comparisonsTable, computeTable, methodMeans, methodsTable, paperTable, secondAttemptsTable, type Table } from "./tables";
 import { kitVsPaper, loadPaper } from "../experiments/paper";
 import { SAMPLED_TOKENS_TOLERANCE, sampledTokensMismatches } from "../experiments/summary";
 
@@ -142,6 +142,7 @@ export function reportHtml(results: ExperimentResults, links: readonly ReportLin
     shown.length ? `<div class="warnings"><strong>Warnings</strong><ul>${shown.map((w) => `<li>${escapeHtml(w)}</li>`).join("")}</ul></div>` : "",
     tableSection("Per method", methodsTable(results), "Iter-k pass@1: mean [95% CI by Student t over seeds]. Gain over base: paired by seed. Tokens per step: completion tokens sampled (rollouts) and trained (after pruning), prompt + completion tokens forwarded with gradient (the update); summary-methods.csv also has totals per run and tokens forwarded without gradient."),
     tableSection("Comparisons (paired by seed)", comparisonsTable(results), "Difference of Iter-k pass@1, method minus baseline, at the same seed (same training tasks and evaluation sampling streams)."),
+    secondAttemptsTable(results).numRows() ? tableSection("After a failed first attempt", secondAttemptsTable(results), `Of the Iter-k chains whose first attempt failed its visible tests (temperature ${spec.eval.temperature}), the fraction the second attempt fixed and the fraction that resubmitted the failed program unchanged: mean [95% CI] over seeds. A policy that reads feedback fixes more and resubmits less.`) : "",
     results.compute.length ? tableSection("Cost per run (paired by seed)", computeTable(results), "Method / baseline at the same seed, mean [95% CI] over seeds: completion tokens sampled and trained, prompt + completion tokens forwarded with gradient, training and wall seconds. Seconds depend on what else the machine ran: compare them only between cells run under the same load (comparisons-compute.csv has the differences too).") : "",
     spec.figures.includes("paper") ? tableSection("Kit and paper: gains over the base model", paperTable(kitVsPaper(results, loadPaper())), "Percentage points. Absolute scores are not comparable (the kit's tiny model on its own tasks vs 1.7B-7B models on HumanEval, MBPP, LiveCodeBench); gains over each one's own base model are.") : "",
     figures.length ? `<h2>Figures</h2>${figures.map((f, i) => `<figure>${figureHtml(f.figure, `fig-${f.kind}-${i}`)}<figcaption>${escapeHtml(f.caption)}</figcaption></figure>`).join("\n")}` : "",

@@ -47,6 +47,20 @@ export function comparisonsTable(results: ExperimentResults): Table {
 }
 
 /**
+ * Per method, after a failed first attempt (at the evaluation temperature): the fraction of
+ * second attempts that fixed it and the fraction that resubmitted the failed program unchanged,
+ * mean [95% CI] over seeds. A policy that reads feedback fixes more and resubmits less. Empty when
+ * no method has the counts (single-turn evaluation).
+ */
+export function secondAttemptsTable(results: ExperimentResults): Table {
+  return aq.from(
+    results.methods
+      .filter((s) => s.secondAttemptFixed && s.secondAttemptResubmitted)
+      .map((s) => ({ method: s.method, seeds: s.seeds.length, "fixed at turn 2": formatInterval(s.secondAttemptFixed!), "resubmitted unchanged": formatInterval(s.secondAttemptResubmitted!) })),
+  );
+}
+
+/**
  * Per comparison: what the method cost per run against its baseline, as paired ratios
  * (method / baseline, mean [95% CI] over seeds): tokens sampled, trained and forwarded with
  * gradient, training and wall time. 0.62 trained tokens means 38% fewer.
