@@ -82,7 +82,7 @@ test("bad specs: errors name the file, the field and what is expected", () => {
   bad({ eval: { turns: 0 } }, /field "eval\.turns" must be an integer >= 1 \(got 0\)/);
   bad({ eval: { k: 2 } }, /field "eval\.k" must be absent: unknown field/);
   bad({ comparisons: [{ method: "mars", baseline: "grpo" }] }, /field "comparisons\[0\]" must be \{method, baseline\}: two different method names of this spec \(base, mars\)/);
-  bad({ figures: ["violin"] }, /field "figures" must be a list of iterk, learning, pruning, turns, paper/);
+  bad({ figures: ["violin"] }, /field "figures" must be a list of iterk, learning, pruning, turns, repair, paper/);
   bad({ methods: [{ name: "mars", config: "configs/murphy-mars.json" }], figures: ["paper"] }, /without "paper" unless a method "base" exists/);
   // A bad config value is reported with the spec file and the method.
   bad({ set: { steps: 0 } }, /configs\/experiments\/demo\.json: method "mars": config\.steps must be an integer >= 1 \(got 0\)/);

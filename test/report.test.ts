@@ -5,13 +5,13 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import type { CellResult } from "../src/experiments/cell-result";
-import { loadResults, summaryFiles, type ExperimentRecord } from "../src/experiments/results";
+import { loadResults, summaryFiles, withSecondAttempts, type ExperimentRecord } from "../src/experiments/results";
 import { cellsOf, parseSpec, resolveConfig } from "../src/experiments/spec";
 import { kitVsPaper, loadPaper, PAPER_FILE } from "../src/experiments/paper";
 import { writeReport } from "../src/report/report";
-import { comparisonSentence, formatInterval, methodMeans, methodsTable, textTable } from "../src/report/tables";
+import { comparisonSentence, formatInterval, methodMeans, methodsTable, secondAttemptsTable, textTable } from "../src/report/tables";
 import { comparisonSummaries } from "../src/experiments/summary";
-import { iterKFigure, learningCurveFigure, paperFigure, pruningFigure, seedBandFigure, turnsFigure } from "../src/viz/results";
+import { iterKFigure, learningCurveFigure, paperFigure, pruningFigure, secondAttemptFigure, seedBandFigure, turnsFigure } from "../src/viz/results";
 
 const ROOT = path.join(__dirname, "..");
 const spec = parseSpec(
@@ -27,7 +27,7 @@ const spec = parseSpec(
     ],
     eval: { turns: 2, limit: 10 },
     comparisons: [{ method: "mars", baseline: "grpo" }],
-    figures: ["iterk", "learning", "pruning", "turns", "paper"],
+    figures: ["iterk", "learning", "pruning", "turns", "repair", "paper"],
   },
   "configs/experiments/fixture.json",
 );
@@ -60,6 +60,16 @@ function makeFixture(): string {
     fs.writeFileSync(path.join(cellDir, "cell.json"), JSON.stringify(result));
     const metrics = steps ? [1, 2].map((step) => ({ step, "tokens/sampled": TOKENS[m][0] / 2, "tokens/trained": TOKENS[m][1] / 2, "reward/mean": 0.1 * step, [`turn${result.config!.turns}/solved`]: 0.25 * step })) : [];
     fs.writeFileSync(path.join(cellDir, "metrics.jsonl"), metrics.map((x) => JSON.stringify(x) + "\n").join(""));
+    if (m === "mars") {
+      // Attempts for the second-attempt counts, which cell.json lacks (as in older cells): seed 0 has 2 failed first
+      // attempts that went on, one fixed and one resubmitted; seed 1 has 4, one fixed, none resubmitted.
+      const attempt = (taskId: string, turn: number, code: string, solved: boolean) => ({ taskId, chain: 0, turn, code, solved });
+      const records = cell.seed === 0
+        ? [attempt("a", 1, "x", false), attempt("a", 2, "y", true), attempt("b", 1, "x", false), attempt("b", 2, "x", false)]
+        : ["a", "b", "c", "d"].flatMap((t, i) => [attempt(t, 1, "x", false), attempt(t, 2, `y${i}`, i === 0)]);
+      fs.writeFileSync(path.join(cellDir, "eval.jsonl"), records.map((x) => JSON.stringify(x) + "\n").join(""));
+      cells[cells.length - 1] = withSecondAttempts(result, cellDir)!;
+    }
   }
   for (const [file, text] of Object.entries(summaryFiles(spec, cells))) fs.writeFileSync(path.join(dir, file), text);
   const record: ExperimentRecord = { spec, configs: {}, cells: cellsOf(spec).map((c) => ({ id: c.id, status: "finished" as const })) };
@@ -130,6 +140,14 @@ test("figures: Iter-k error bars are the CI half-widths; pruning, turns and pape
   assert.deepEqual((pruning.data[1] as { y: number[] }).y, [400, 200, 150]); // trained per step
   const turns = turnsFigure(results);
   assert.deepEqual((turns.data[1] as { x: number[] }).x, [1, 2, 3]); // grpo S=1, mars S=2, mars3 S=3
+  // Second attempts, counted from mars's eval.jsonl: fixed 1/2 and 1/4, resubmitted 1/2 and 0 -> means 0.375 and 0.25.
+  const repair = secondAttemptFigure(results);
+  assert.deepEqual(repair.data.map((t) => (t as { x: string[] }).x), [["mars"], ["mars"]]);
+  close((repair.data[0] as { y: number[] }).y[0], 0.375, "fixed mean");
+  close((repair.data[1] as { y: number[] }).y[0], 0.25, "resubmitted mean");
+  close((repair.data[0] as { error_y: { array: number[] } }).error_y.array[0], (T1 * Math.abs(0.5 - 0.25)) / 2, "fixed half-width: s = |0.5 - 0.25| / sqrt 2, / sqrt 2");
+  assert.match(textTable(secondAttemptsTable(results)), /mars\s+2\s+0\.375 \[/);
+  assert.equal(results.summaryUpToDate, true);
   const rows = kitVsPaper(results, loadPaper());
   const kit = rows.filter((r) => r.source === "kit");
   assert.deepEqual(kit.map((r) => [r.method, r.kitMethod]), [["GRPO", "grpo"], ["MURPHY", "mars"], ["MURPHY", "mars3"]]);
@@ -163,11 +181,12 @@ test("writeReport: one self-contained page with tables, figures and links", () =
   const html = fs.readFileSync(report.file, "utf8");
   assert.ok(html.length > 1_000_000, "the plotly bundle is inlined");
   assert.doesNotMatch(html, /<script[^>]+src=/, "no external scripts");
-  assert.equal((html.match(/class="murphy-figure"/g) ?? []).length, 7); // iterk, learning (validation Iter-1, turn-1 reward, drift), pruning, turns, paper
+  assert.equal((html.match(/class="murphy-figure"/g) ?? []).length, 8); // iterk, learning (validation Iter-1, turn-1 reward, drift), pruning, turns, repair, paper
   assert.match(html, /A hand-made experiment &lt;for&gt; tests/);
   assert.match(html, /<a href="..\/notebooks\/06.html">Notebook 06 &lt;executed&gt;<\/a>/);
   assert.match(html, /Kit and paper: gains over the base model/);
   assert.match(html, /<td[^>]*>mars - grpo<\/td>/);
+  assert.match(html, /<h2>After a failed first attempt<\/h2>/);
   assert.match(html, /<h2>Cost per run \(paired by seed\)<\/h2>/);
   assert.match(html, /<td[^>]*>mars \/ grpo<\/td>/);
   assert.deepEqual(report.warnings, []);

@@ -38,7 +38,7 @@ import { DEFAULT_SUITE, SUITE_NAMES, type SuiteName, isSuiteName } from "../task
 export const EXPERIMENTS_DIR = path.join(ROOT, "configs", "experiments");
 
 /** Kinds of figures a report can draw (src/viz/results.ts). */
-export const FIGURE_KINDS = ["iterk", "learning", "pruning", "turns", "paper"] as const;
+export const FIGURE_KINDS = ["iterk", "learning", "pruning", "turns", "repair", "paper"] as const;
 export type FigureKind = (typeof FIGURE_KINDS)[number];
 
 /** Methods of the paper's figure 1 a kit method can stand for (data/paper/). */

@@ -15,7 +15,7 @@ import { writeFileAtomic } from "../util/files";
 import { type ExperimentResults, loadResults } from "../experiments/results";
 import type { FigureKind } from "../experiments/spec";
 import type { Figure } from "../viz/figure";
-import { iterKFigure, paperFigure, pruningFigure, seedBandFigure, turnsFigure } from "../viz/results";
+import { iterKFigure, paperFigure, pruningFigure, secondAttemptFigure, seedBandFigure, turnsFigure } from "../viz/results";
 import { escapeHtml, figureHtml, plotlyBundleHtml } from "../viz/html";
 import { cellsTable, comparisonSentence, comparisonsTable, computeTable, methodMeans, methodsTable, paperTable, secondAttemptsTable, type Table } from "./tables";
 import { kitVsPaper, loadPaper } from "../experiments/paper";
@@ -71,6 +71,9 @@ export function reportFigures(results: ExperimentResults, kinds: readonly Figure
         break;
       case "turns":
         out.push({ kind, caption: "Training with more turns S per rollout tree: does more feedback in training help more at Iter-k?", figure: turnsFigure(results) });
+        break;
+      case "repair":
+        out.push({ kind, caption: "Of the test chains whose first attempt failed its visible tests, the share the second attempt fixed and the share that resubmitted the failed program unchanged: a policy that reads feedback fixes more and resubmits less.", figure: secondAttemptFigure(results) });
         break;
       case "paper":
         out.push({ kind, caption: "Gains over the base model in percentage points. Paper: arXiv 2511.07833 v2 figure 1 (its Iter-k is not known here). Kit: the last evaluated Iter-k, paired by seed, 95% CI.", figure: paperFigure(kitVsPaper(results, loadPaper())) });

@@ -175,6 +175,33 @@ export function turnsFigure(results: ExperimentResults): Figure {
 }
 
 /**
+ * After a failed first attempt, per method: the fraction of second attempts that fixed it and the
+ * fraction that resubmitted the failed program unchanged (bars: mean over seeds, whiskers: 95% CI).
+ */
+export function secondAttemptFigure(results: ExperimentResults): Figure {
+  const methods = results.methods.filter((m) => m.secondAttemptFixed && m.secondAttemptResubmitted);
+  const bars = [
+    { name: "fixed at turn 2", of: (m: (typeof methods)[number]) => m.secondAttemptFixed! },
+    { name: "resubmitted unchanged", of: (m: (typeof methods)[number]) => m.secondAttemptResubmitted! },
+  ];
+  const data: Trace[] = bars.map((b, i) => ({
+    type: "bar",
+    name: b.name,
+    x: methods.map((m) => m.method),
+    y: methods.map((m) => b.of(m).mean),
+    error_y: { type: "data", array: methods.map((m) => finiteOr0(b.of(m).halfWidth)), visible: true },
+    marker: { color: PALETTE[i] },
+  }));
+  return {
+    data,
+    layout: baseLayout(`${results.name}: second attempts after a failed first attempt`, "method", "fraction of failed first attempts", {
+      barmode: "group",
+      yaxis: { title: { text: "fraction of failed first attempts" }, range: [0, 1] },
+    }),
+  };
+}
+
+/**
  * Gains over the base model, paper (v2 figure 1) and kit side by side, grouped by model, one bar
  * series per method (GRPO, MURPHY); kit bars carry their 95% CI.
  */
