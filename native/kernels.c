@@ -219,11 +219,12 @@ enum {
   OP_SOFTMAX_GRAD = 4,      /* p, dp [G,T,T], scale -> ds = p * (dp - rowsum(dp * p)) * scale */
   OP_RMSNORM = 5,           /* x[N,D], g[D], eps -> y[N,D], r[N] */
   OP_RMSNORM_GRAD = 6,      /* x, g, r, dy -> dx[N,D], dg[D] */
-  OP_ADAM = 7,              /* w, m, v, grad [n], lr, b1, b2, c1, c2, eps, decay -> w', m', v' */
+  OP_ADAM = 7,              /* w, m, v [n], lr, b1, b2, c1, c2, eps, decay, scale, k grads -> w', m', v' */
   OP_PREFIX_SOFTMAX = 8,    /* sP[G,S,P], sS[G,S,S] (scaled), bias[B,P], G, H, S, P -> pP, pS (one softmax over both) */
   OP_PREFIX_SOFTMAX_GRAD = 9, /* pP, pS, dpP, dpS, rows, P, S, scale -> dsP, dsS */
   OP_SPLIT_HEADS = 10,      /* x[B*T, C*H*hd], B, T, H, hd, C -> C outputs [B*H, T, hd] */
-  OP_MERGE_HEADS = 11       /* C inputs [B*H, T, hd], B, T, H, hd, C -> x[B*T, C*H*hd] */
+  OP_MERGE_HEADS = 11,      /* C inputs [B*H, T, hd], B, T, H, hd, C -> x[B*T, C*H*hd] */
+  OP_SUM_SQUARES = 12,      /* k tensors g_i[n] -> out[0] = sum over elements of (sum_i g_i)^2 */
 };
 
 static void logprobs(float *h, const double *p) {
@@ -422,20 +423,70 @@ static void rmsnorm_grad(float *h, const double *p) {
   }
 }
 
+/*
+ * AdamW on one weight whose gradient is `scale * (g_0 + ... + g_{k-1})`: the micro-batches'
+ * gradients summed and the global-norm clip applied here, without a tensor for either.
+ */
 static void adam(float *h, const double *p) {
-  const float *w = h + (size_t)p[0], *m = h + (size_t)p[1], *v = h + (size_t)p[2], *grad = h + (size_t)p[3];
-  size_t n = (size_t)p[4];
-  float lr = (float)p[5], b1 = (float)p[6], b2 = (float)p[7], c1 = (float)p[8], c2 = (float)p[9], eps = (float)p[10], keep = (float)p[11];
-  float *w2 = h + (size_t)p[12], *m2 = h + (size_t)p[13], *v2 = h + (size_t)p[14];
+  const float *w = h + (size_t)p[0], *m = h + (size_t)p[1], *v = h + (size_t)p[2];
+  size_t n = (size_t)p[3];
+  float lr = (float)p[4], b1 = (float)p[5], b2 = (float)p[6], c1 = (float)p[7], c2 = (float)p[8], eps = (float)p[9], keep = (float)p[10];
+  float *w2 = h + (size_t)p[11], *m2 = h + (size_t)p[12], *v2 = h + (size_t)p[13];
+  float scale = (float)p[14];
+  int k = (int)p[15];
+  const float *g = h + (size_t)p[16];
+  if (k > 1) {
+    /* Sum the parts into v2 first (its own values are written last, element by element). */
+    float *sum = v2;
+    for (size_t i = 0; i < n; i++) sum[i] = g[i];
+    for (int j = 1; j < k; j++) {
+      const float *gj = h + (size_t)p[16 + j];
+      #pragma omp simd
+      for (size_t i = 0; i < n; i++) sum[i] += gj[i];
+    }
+    g = sum;
+  }
   #pragma omp simd
   for (size_t i = 0; i < n; i++) {
-    float gi = grad[i];
+    float gi = g[i] * scale;
     float mi = m[i] * b1 + gi * (1.f - b1);
     float vi = v[i] * b2 + gi * gi * (1.f - b2);
     m2[i] = mi;
     v2[i] = vi;
     w2[i] = w[i] * keep - (mi / c1) / (sqrtf(vi / c2) + eps) * lr;
   }
+}
+
+/*
+ * Sum of squares of `g_0 + ... + g_{k-1}` (n floats each): p = [out, n, k, g_0, ...]. Vectorised
+ * float sums over blocks of 512, the blocks added in double (a float sum of ~1e5 squares in one
+ * chain would lose digits).
+ */
+static void sum_squares(float *h, const double *p) {
+  float *out = h + (size_t)p[0];
+  size_t n = (size_t)p[1];
+  int k = (int)p[2];
+  const float *g0 = h + (size_t)p[3], *g1 = k > 1 ? h + (size_t)p[4] : NULL;
+  double total = 0;
+  for (size_t start = 0; start < n; start += 512) {
+    size_t end = start + 512 < n ? start + 512 : n;
+    float block = 0.f;
+    if (k == 1) {
+      #pragma omp simd reduction(+ : block)
+      for (size_t i = start; i < end; i++) block += g0[i] * g0[i];
+    } else if (k == 2) {
+      #pragma omp simd reduction(+ : block)
+      for (size_t i = start; i < end; i++) block += (g0[i] + g1[i]) * (g0[i] + g1[i]);
+    } else {
+      for (size_t i = start; i < end; i++) {
+        float s = 0.f;
+        for (int j = 0; j < k; j++) s += h[(size_t)p[3 + j] + i];
+        block += s * s;
+      }
+    }
+    total += block;
+  }
+  out[0] = (float)total;
 }
 
 /* run(heap: ArrayBuffer, p: Float64Array): p[0] is the op, the rest its parameters (above). */
@@ -468,6 +519,7 @@ static napi_value run(napi_env env, napi_callback_info cb) {
     case OP_PREFIX_SOFTMAX_GRAD: prefix_softmax_grad(h, p + 1); break;
     case OP_SPLIT_HEADS: heads_copy(h, p + 1, 1); break;
     case OP_MERGE_HEADS: heads_copy(h, p + 1, 0); break;
+    case OP_SUM_SQUARES: sum_squares(h, p + 1); break;
     default: napi_throw_range_error(env, NULL, "run: unknown op"); return NULL;
   }
   return NULL;

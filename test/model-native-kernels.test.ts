@@ -18,6 +18,7 @@ import { sharedPromptBatches } from "../src/murphy/packing";
 import type { TrainingExample } from "../src/murphy/pipeline";
 import { AdamW, optimizerStep, sftLoss } from "../src/model/train";
 import { installWasmKernels } from "../src/model/wasm-kernels";
+import { nativeSquaredNorms } from "../src/model/fused/optimizer";
 import { Rng } from "../src/util/rng";
 
 let fastBackend = "cpu";
@@ -135,6 +136,40 @@ test("nativeSplitHeads equals reshape + transpose per column block, nativeMergeH
 test("nativeMatMul rejects operands whose inner sizes differ", () => {
   if (!nativeMatMulAvailable()) return;
   tf.tidy(() => assert.throws(() => nativeMatMul(tf.ones([2, 3]) as tf.Tensor2D, tf.ones([2, 3]) as tf.Tensor2D), /do not match/));
+});
+
+test("the fused optimizer kernels: squared norms of summed parts, and AdamW on parts with a clip factor, equal tf's", () => {
+  if (!nativeMatMulAvailable()) return;
+  const before = tf.memory().numTensors;
+  tf.tidy(() => {
+    const [a, b, c] = [random([700], "n-a"), random([700], "n-b"), random([3, 4], "n-c")];
+    const got = nativeSquaredNorms([[a, b], [c]])!;
+    const want = [tf.sum(tf.square(tf.add(a, b))).dataSync()[0], tf.sum(tf.square(c)).dataSync()[0]];
+    want.forEach((w, i) => assert.ok(Math.abs(got[i] - w) < 1e-5 * w, `weight ${i}: ${got[i]} vs ${w}`));
+  });
+  // Three steps of AdamW (a decayed matrix and an undecayed gain), each gradient given as two
+  // parts and scaled by 0.5, with the native kernel and with tf's ops.
+  const run = (native: boolean) => {
+    setNativeKernelsEnabled(native);
+    try {
+      const weights = tf.tidy(() => [tf.variable(random([5, 3], "adam-w"), true, "fused-adam/w"), tf.variable(random([3], "adam-g"), true, "fused-adam/g")]);
+      const optimizer = new AdamW({ learningRate: 0.1, weightDecay: 0.1 });
+      for (let step = 0; step < 3; step++) {
+        const parts = new Map(weights.map((w, i) => [w.name, [random(w.shape, `part${i}a${step}`), random(w.shape, `part${i}b${step}`)]]));
+        optimizer.applyGradientSums(parts, 0.5);
+        tf.dispose([...parts.values()].flat());
+      }
+      const values = weights.map((w) => Array.from(w.dataSync()));
+      optimizer.dispose();
+      tf.dispose(weights);
+      return values;
+    } finally {
+      setNativeKernelsEnabled(true);
+    }
+  };
+  const [fast, plain] = [run(true), run(false)];
+  fast.forEach((w, i) => w.forEach((x, j) => assert.ok(Math.abs(x - plain[i][j]) < 1e-6, `weight ${i}[${j}]: ${x} vs ${plain[i][j]}`)));
+  assert.equal(tf.memory().numTensors, before);
 });
 
 const CONFIG: GPTConfig = { vocabSize: 23, blockSize: 12, dModel: 16, nLayer: 2, nHead: 2, mlpRatio: 4 };

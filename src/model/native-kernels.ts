@@ -20,7 +20,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 
-interface NativeModule {
+export interface NativeModule {
   info(): { available: boolean; error?: string; core?: string; config?: string; threads?: number };
   setThreads(n: number): void;
   gemm(heap: ArrayBuffer, params: Float64Array): void;
@@ -28,10 +28,11 @@ interface NativeModule {
 }
 
 /** The parts of tfjs-backend-wasm's backend object used here (tfjs-backend-wasm 4.22). */
-interface WasmBackendInternals {
+export interface WasmBackendInternals {
   wasm: { HEAPU8: Uint8Array };
   dataIdMap: { get(dataId: unknown): { memoryOffset: number } | undefined };
-  makeOutput(shape: number[], dtype: "float32"): tf.TensorInfo;
+  makeOutput(shape: number[], dtype: "float32" | "int32"): tf.TensorInfo;
+  disposeData(dataId: unknown, force?: boolean): boolean;
 }
 
 /** Where scripts/build-native.sh puts the module (the project root's build/ folder). */
@@ -51,7 +52,20 @@ interface HeadsAttrs {
 }
 
 /** Op numbers of native/kernels.c `run`. */
-const OP = { logprobs: 1, logprobsGrad: 2, causalSoftmax: 3, softmaxGrad: 4, rmsNorm: 5, rmsNormGrad: 6, adam: 7, prefixSoftmax: 8, prefixSoftmaxGrad: 9, splitHeads: 10, mergeHeads: 11 } as const;
+export const OP = {
+  logprobs: 1,
+  logprobsGrad: 2,
+  causalSoftmax: 3,
+  softmaxGrad: 4,
+  rmsNorm: 5,
+  rmsNormGrad: 6,
+  adam: 7,
+  prefixSoftmax: 8,
+  prefixSoftmaxGrad: 9,
+  splitHeads: 10,
+  mergeHeads: 11,
+  sumSquares: 12,
+} as const;
 
 /** A fused kernel's parameter: a number, or the heap offset (+ plus floats) of input i / output i. */
 type Param = number | { input: number; plus?: number } | { output: number; plus?: number };
@@ -247,6 +261,11 @@ function ready(): boolean {
   return true;
 }
 
+/** The native module when the native path is on (see `ready`), registering the kernels here first; else null. */
+export function nativeModule(): NativeModule | null {
+  return ready() ? load().module : null;
+}
+
 /** True when `nativeMatMul` will compute (wasm backend, module built, OpenBLAS found). */
 export function nativeMatMulAvailable(): boolean {
   return ready();
@@ -370,16 +389,3 @@ export function nativeRmsNormGrad(x: tf.Tensor2D, g: tf.Tensor1D, r: tf.Tensor1D
   return out && { dx: out[0] as tf.Tensor2D, dg: out[1] as tf.Tensor1D };
 }
 
-/** One AdamW update of a weight, as ../model/train.ts AdamW defines it: new `[weight, m, v]`. */
-export function nativeAdam(
-  weight: tf.Tensor,
-  m: tf.Tensor,
-  v: tf.Tensor,
-  grad: tf.Tensor,
-  h: { lr: number; beta1: number; beta2: number; correction1: number; correction2: number; epsilon: number; keep: number },
-): [tf.Tensor, tf.Tensor, tf.Tensor] | null {
-  const shape = weight.shape;
-  const params = [input(0), input(1), input(2), input(3), weight.size, h.lr, h.beta1, h.beta2, h.correction1, h.correction2, h.epsilon, h.keep, output(0), output(1), output(2)];
-  const out = fused(OP.adam, [weight, m, v, grad], params, [shape, shape, shape]);
-  return out && [out[0], out[1], out[2]];
-}
