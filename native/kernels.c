@@ -225,6 +225,7 @@ enum {
   OP_SPLIT_HEADS = 10,      /* x[B*T, C*H*hd], B, T, H, hd, C -> C outputs [B*H, T, hd] */
   OP_MERGE_HEADS = 11,      /* C inputs [B*H, T, hd], B, T, H, hd, C -> x[B*T, C*H*hd] */
   OP_SUM_SQUARES = 12,      /* k tensors g_i[n] -> out[0] = sum over elements of (sum_i g_i)^2 */
+  OP_SCATTER_ROWS = 13,     /* dy[N, D], ids[N] int32 -> table[V, D] = sum of the rows of dy per id */
 };
 
 static void logprobs(float *h, const double *p) {
@@ -489,6 +490,21 @@ static void sum_squares(float *h, const double *p) {
   out[0] = (float)total;
 }
 
+/* Embedding gradient: table[V, D] = 0, then row ids[i] += dy[i] for each of the N rows. */
+static void scatter_rows(float *h, const double *p) {
+  const float *dy = h + (size_t)p[0];
+  const int32_t *ids = (const int32_t *)(h + (size_t)p[1]);
+  size_t N = (size_t)p[2], V = (size_t)p[3], D = (size_t)p[4];
+  float *table = h + (size_t)p[5];
+  memset(table, 0, V * D * sizeof(float));
+  for (size_t i = 0; i < N; i++) {
+    float *row = table + (size_t)ids[i] * D;
+    const float *src = dy + i * D;
+    #pragma omp simd
+    for (size_t j = 0; j < D; j++) row[j] += src[j];
+  }
+}
+
 /* run(heap: ArrayBuffer, p: Float64Array): p[0] is the op, the rest its parameters (above). */
 static napi_value run(napi_env env, napi_callback_info cb) {
   size_t argc = 2;
@@ -520,6 +536,7 @@ static napi_value run(napi_env env, napi_callback_info cb) {
     case OP_SPLIT_HEADS: heads_copy(h, p + 1, 1); break;
     case OP_MERGE_HEADS: heads_copy(h, p + 1, 0); break;
     case OP_SUM_SQUARES: sum_squares(h, p + 1); break;
+    case OP_SCATTER_ROWS: scatter_rows(h, p + 1); break;
     default: napi_throw_range_error(env, NULL, "run: unknown op"); return NULL;
   }
   return NULL;

@@ -19,6 +19,7 @@ import type { TrainingExample } from "../src/murphy/pipeline";
 import { AdamW, optimizerStep, sftLoss } from "../src/model/train";
 import { installWasmKernels } from "../src/model/wasm-kernels";
 import { nativeSquaredNorms } from "../src/model/fused/optimizer";
+import { embedding } from "../src/model/ops";
 import { Rng } from "../src/util/rng";
 
 let fastBackend = "cpu";
@@ -136,6 +137,44 @@ test("nativeSplitHeads equals reshape + transpose per column block, nativeMergeH
 test("nativeMatMul rejects operands whose inner sizes differ", () => {
   if (!nativeMatMulAvailable()) return;
   tf.tidy(() => assert.throws(() => nativeMatMul(tf.ones([2, 3]) as tf.Tensor2D, tf.ones([2, 3]) as tf.Tensor2D), /do not match/));
+});
+
+/**
+ * Value and gradients of `f(...inputs)` (its output weighted by fixed random numbers and summed)
+ * with the native kernels and without them (tf's ops on the same backend): a fused op against
+ * its fallback. Returns the worst absolute difference, relative to the fallback's largest value,
+ * for the value and for each input's gradient.
+ */
+function nativeVersusFallback(name: string, f: (...xs: tf.Tensor[]) => tf.Tensor, inputs: tf.Tensor[]): number[] {
+  const run = (native: boolean) => {
+    setNativeKernelsEnabled(native);
+    try {
+      return tf.tidy(() => {
+        const y = f(...inputs);
+        const weights = random(y.shape, `${name}-weights`);
+        const grads = tf.grads((...xs: tf.Tensor[]) => tf.sum(tf.mul(f(...xs), weights)))(inputs);
+        return [y, ...grads].map((t) => Array.from(t.dataSync()));
+      });
+    } finally {
+      setNativeKernelsEnabled(true);
+    }
+  };
+  const [fast, plain] = [run(true), run(false)];
+  return fast.map((values, i) => {
+    const scale = Math.max(1e-30, ...plain[i].map(Math.abs));
+    return Math.max(...values.map((v, j) => Math.abs(v - plain[i][j]))) / scale;
+  });
+}
+
+test("embedding: the native gradient (rows scattered into the table) equals the one-hot product", () => {
+  if (!nativeMatMulAvailable()) return;
+  const before = tf.memory().numTensors;
+  const ids = tf.tensor1d([3, 0, 3, 5, 1, 3, 0], "int32");
+  const table = random([7, 4], "embedding-table");
+  const errors = nativeVersusFallback("embedding", (t) => embedding(ids, t as tf.Tensor2D), [table]);
+  errors.forEach((e, i) => assert.ok(e < 1e-6, `${i === 0 ? "value" : "gradient"}: relative difference ${e}`));
+  tf.dispose([ids, table]);
+  assert.equal(tf.memory().numTensors, before);
 });
 
 test("the fused optimizer kernels: squared norms of summed parts, and AdamW on parts with a clip factor, equal tf's", () => {

@@ -65,6 +65,7 @@ export const OP = {
   splitHeads: 10,
   mergeHeads: 11,
   sumSquares: 12,
+  scatterRows: 13,
 } as const;
 
 /** A fused kernel's parameter: a number, or the heap offset (+ plus floats) of input i / output i. */
@@ -389,3 +390,13 @@ export function nativeRmsNormGrad(x: tf.Tensor2D, g: tf.Tensor1D, r: tf.Tensor1D
   return out && { dx: out[0] as tf.Tensor2D, dg: out[1] as tf.Tensor1D };
 }
 
+/**
+ * The gradient of an embedding lookup: `table[V, D]` with row v the sum of the rows of
+ * `dy[N, D]` whose id is v (`ids[N]` int32, each in [0, V)); one pass instead of a one-hot
+ * `[N, V]` matrix and a product. Null when the native path is not available.
+ */
+export function nativeScatterRows(dy: tf.Tensor2D, ids: tf.Tensor1D, vocab: number): tf.Tensor2D | null {
+  const [N, D] = dy.shape;
+  const out = fused(OP.scatterRows, [dy, ids], [input(0), input(1), N, vocab, D, output(0)], [[vocab, D]]);
+  return out && (out[0] as tf.Tensor2D);
+}

@@ -25,6 +25,7 @@ import {
   nativePrefixSoftmaxGrad,
   nativeRmsNorm,
   nativeRmsNormGrad,
+  nativeScatterRows,
   nativeSoftmaxGrad,
 } from "./native-kernels";
 import { SLICED_MATMUL_MIN_ROWS, SLICED_MATMUL_MIN_WORK, gatherRows, installWasmKernels, slicedBatchMatMul } from "./wasm-kernels";
@@ -94,11 +95,12 @@ export function dense(x: tf.Tensor2D, w: tf.Tensor2D): tf.Tensor2D {
 
 /**
  * Embedding lookup: `table[V, D]` rows picked by `ids[N]` (int32) -> `[N, D]`.
- * Forward copies the rows (gatherRows: wasm's own gather is slow). The gradient with respect to the table
- * is `onehot(ids)^T @ dy`: each position's gradient summed into its token's row, as a plain
- * matMul, which works on wasm where gather's own gradient does not. The ids get no gradient
- * (they are integers), so they are not an input of the custom op; a copy is saved for the
- * backward pass, which may run after the caller has disposed `ids`.
+ * Forward copies the rows (gatherRows: wasm's own gather is slow). The gradient with respect to
+ * the table sums each position's gradient into its token's row: one pass of the native kernels
+ * where available, else `onehot(ids)^T @ dy` as a plain matMul, which works on wasm where
+ * gather's own gradient does not. The ids get no gradient (they are integers), so they are not
+ * an input of the custom op; a copy is saved for the backward pass, which may run after the
+ * caller has disposed `ids`.
  */
 export function embedding(ids: tf.Tensor1D, table: tf.Tensor2D): tf.Tensor2D {
   if (ids.dtype !== "int32") throw new Error(`embedding: ids must be int32 (got ${ids.dtype})`);
@@ -109,6 +111,9 @@ export function embedding(ids: tf.Tensor1D, table: tf.Tensor2D): tf.Tensor2D {
     return {
       value: gatherRows(tableIn, Array.from(ids.dataSync())),
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        // Native: each row of dy added into its token's row, one pass (./native-kernels).
+        const scattered = nativeScatterRows(dy as tf.Tensor2D, saved[0] as tf.Tensor1D, vocab);
+        if (scattered) return [scattered];
         const oneHot = oneHotFloat(saved[0] as tf.Tensor1D, vocab);
         return [weightGradient(oneHot, dy as tf.Tensor2D)];
       },
