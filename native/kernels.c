@@ -24,6 +24,7 @@
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <node_api.h>
 
@@ -226,6 +227,10 @@ enum {
   OP_MERGE_HEADS = 11,      /* C inputs [B*H, T, hd], B, T, H, hd, C -> x[B*T, C*H*hd] */
   OP_SUM_SQUARES = 12,      /* k tensors g_i[n] -> out[0] = sum over elements of (sum_i g_i)^2 */
   OP_SCATTER_ROWS = 13,     /* dy[N, D], ids[N] int32 -> table[V, D] = sum of the rows of dy per id */
+  OP_ATTENTION = 14,        /* qkv[B*T, 3D], prefix qkv[G*P, 3D] -> probs[B*H, T, P+T], a[B*T, D] (see attention) */
+  OP_ATTENTION_GRAD = 15,   /* qkv, prefix qkv, probs, da -> dqkv[B*T, 3D], dprefix[G*P, 3D] */
+  OP_RELU = 16,             /* x[n] -> max(x, 0), in place */
+  OP_RELU_GRAD = 17         /* y[n] (relu output), d[n] -> d * (y > 0), in place */
 };
 
 static void logprobs(float *h, const double *p) {
@@ -404,10 +409,12 @@ static void rmsnorm(float *h, const double *p) {
   }
 }
 
+/* dx is overwritten, or added to when p[8] (accumulate) is 1: a residual's gradient arrives there first. */
 static void rmsnorm_grad(float *h, const double *p) {
   const float *x = h + (size_t)p[0], *g = h + (size_t)p[1], *r = h + (size_t)p[2], *dy = h + (size_t)p[3];
   int N = (int)p[4], D = (int)p[5];
   float *dx = h + (size_t)p[6], *dg = h + (size_t)p[7];
+  int accumulate = p[8] != 0;
   for (int j = 0; j < D; j++) dg[j] = 0.f;
   for (int i = 0; i < N; i++) {
     const float *xr = x + (size_t)i * D, *dyr = dy + (size_t)i * D;
@@ -420,7 +427,9 @@ static void rmsnorm_grad(float *h, const double *p) {
       dg[j] += dyr[j] * xr[j] * ri;
     }
     float k = ri * ri * ri * inner / D;
-    for (int j = 0; j < D; j++) dxr[j] = ri * dyr[j] * g[j] - xr[j] * k;
+    /* Not `keep * dx + ...`: a fresh output holds garbage, and 0 * NaN is NaN. */
+    if (accumulate) for (int j = 0; j < D; j++) dxr[j] += ri * dyr[j] * g[j] - xr[j] * k;
+    else for (int j = 0; j < D; j++) dxr[j] = ri * dyr[j] * g[j] - xr[j] * k;
   }
 }
 
@@ -505,6 +514,124 @@ static void scatter_rows(float *h, const double *p) {
   }
 }
 
+static void relu(float *h, const double *p) {
+  float *x = h + (size_t)p[0];
+  size_t n = (size_t)p[1];
+  #pragma omp simd
+  for (size_t i = 0; i < n; i++) x[i] = maxf(x[i], 0.f);
+}
+
+static void relu_grad(float *h, const double *p) {
+  const float *y = h + (size_t)p[0];
+  float *d = h + (size_t)p[1];
+  size_t n = (size_t)p[2];
+  #pragma omp simd
+  for (size_t i = 0; i < n; i++) d[i] = y[i] > 0.f ? d[i] : 0.f;
+}
+
+/*
+ * Attention over packed projections, without splitting them into heads first. Row block b of
+ * qkv[B*T, 3D] holds T positions, each q | k | v (D = H * hd; head h at columns h*hd of each
+ * block). Position i of row b, head h, attends causally to positions 0..i of its own row and,
+ * when P > 0, first to the first len[g] rows of prefix g = group[b] of pqkv[G*P, 3D] (its k and
+ * v blocks; its q block is never read). One softmax over both: probs[B*H, T, W], W = P + T,
+ * prefix columns first (columns len[g]..P-1 and own columns after i are 0). The output
+ * a[B*T, D] has each head at its columns, as the attention projection reads it. Every product is
+ * a strided cblas_sgemm on the packed rows (ld 3D), so there are no head copies at all.
+ * p = [qkv, pqkv (ignored when P = 0), probs, a, B, T, H, hd, P, scale, group[B]..., len[G]...].
+ */
+static void attention(float *h, const double *p) {
+  float *qkv = h + (size_t)p[0], *pqkv = h + (size_t)p[1], *probs = h + (size_t)p[2], *out = h + (size_t)p[3];
+  int B = (int)p[4], T = (int)p[5], H = (int)p[6], hd = (int)p[7], P = (int)p[8];
+  float scale = (float)p[9];
+  const double *group = p + 10, *len = p + 10 + B;
+  int D = H * hd, W = P + T, ld = 3 * D;
+  for (int b = 0; b < B; b++) {
+    int g = P > 0 ? (int)group[b] : 0, L = P > 0 ? (int)len[g] : 0;
+    for (int hh = 0; hh < H; hh++) {
+      const float *q = qkv + (size_t)b * T * ld + hh * hd, *k = q + D, *v = q + 2 * D;
+      const float *kp = pqkv + (size_t)g * P * ld + D + hh * hd, *vp = kp + D;
+      float *pr = probs + (size_t)(b * H + hh) * T * W;
+      if (L > 0) sgemm(ROW_MAJOR, NO_TRANS, TRANS, T, L, hd, scale, q, ld, kp, ld, 0.f, pr, W);
+      sgemm(ROW_MAJOR, NO_TRANS, TRANS, T, T, hd, scale, q, ld, k, ld, 0.f, pr + P, W);
+      for (int i = 0; i < T; i++) {
+        float *rp = pr + (size_t)i * W, *rs = rp + P;
+        float mx = -INFINITY, sum = 0.f;
+        #pragma omp simd reduction(max : mx)
+        for (int j = 0; j < L; j++) mx = maxf(mx, rp[j]);
+        #pragma omp simd reduction(max : mx)
+        for (int j = 0; j <= i; j++) mx = maxf(mx, rs[j]);
+        #pragma omp simd reduction(+ : sum)
+        for (int j = 0; j < L; j++) sum += (rp[j] = fexp(rp[j] - mx));
+        #pragma omp simd reduction(+ : sum)
+        for (int j = 0; j <= i; j++) sum += (rs[j] = fexp(rs[j] - mx));
+        float inv = 1.f / sum;
+        for (int j = 0; j < L; j++) rp[j] *= inv;
+        for (int j = L; j < P; j++) rp[j] = 0.f;
+        for (int j = 0; j <= i; j++) rs[j] *= inv;
+        for (int j = i + 1; j < T; j++) rs[j] = 0.f;
+      }
+      float *o = out + (size_t)b * T * D + hh * hd;
+      if (L > 0) sgemm(ROW_MAJOR, NO_TRANS, NO_TRANS, T, hd, L, 1.f, pr, W, vp, ld, 0.f, o, D);
+      sgemm(ROW_MAJOR, NO_TRANS, NO_TRANS, T, hd, T, 1.f, pr + P, W, v, ld, L > 0 ? 1.f : 0.f, o, D);
+    }
+  }
+}
+
+/*
+ * Backward of `attention`, given da[B*T, D]: per (row, head), with dP = dA [vp; v]^T and the
+ * softmax backward dS = P * (dP - rowsum(dP * P)) * scale (P, dP, dS split into their prefix
+ * and own columns _p and _s): dQ = dS_p kp + dS_s k, dK = dS_s^T Q, dV = P_s^T dA, and the
+ * prefix's dKp += dS_p^T Q, dVp += P_p^T dA, summed over the rows that read it. Writes dqkv[B*T, 3D] and dpqkv[G*P, 3D] (zeroed here; its q block and rows
+ * beyond len stay 0). p = [qkv, pqkv, probs, da, dqkv, dpqkv, B, T, H, hd, P, G, scale, group..., len...].
+ */
+static void attention_grad(float *h, const double *p) {
+  const float *qkv = h + (size_t)p[0], *pqkv = h + (size_t)p[1], *probs = h + (size_t)p[2], *da = h + (size_t)p[3];
+  float *dqkv = h + (size_t)p[4], *dpqkv = h + (size_t)p[5];
+  int B = (int)p[6], T = (int)p[7], H = (int)p[8], hd = (int)p[9], P = (int)p[10], G = (int)p[11];
+  float scale = (float)p[12];
+  const double *group = p + 13, *len = p + 13 + B;
+  int D = H * hd, W = P + T, ld = 3 * D;
+  if (P > 0) memset(dpqkv, 0, (size_t)G * P * ld * sizeof(float));
+  float *ds = malloc((size_t)T * W * sizeof(float));
+  if (!ds) return;
+  for (int b = 0; b < B; b++) {
+    int g = P > 0 ? (int)group[b] : 0, L = P > 0 ? (int)len[g] : 0;
+    for (int hh = 0; hh < H; hh++) {
+      const float *q = qkv + (size_t)b * T * ld + hh * hd, *k = q + D, *v = q + 2 * D;
+      const float *kp = pqkv + (size_t)g * P * ld + D + hh * hd, *vp = kp + D;
+      const float *pr = probs + (size_t)(b * H + hh) * T * W, *dA = da + (size_t)b * T * D + hh * hd;
+      float *dq = dqkv + (size_t)b * T * ld + hh * hd, *dk = dq + D, *dv = dq + 2 * D;
+      float *dkp = dpqkv + (size_t)g * P * ld + D + hh * hd, *dvp = dkp + D;
+      /* dP into ds (prefix columns, then own), then the softmax backward in place. */
+      if (L > 0) sgemm(ROW_MAJOR, NO_TRANS, TRANS, T, L, hd, 1.f, dA, D, vp, ld, 0.f, ds, W);
+      sgemm(ROW_MAJOR, NO_TRANS, TRANS, T, T, hd, 1.f, dA, D, v, ld, 0.f, ds + P, W);
+      for (int i = 0; i < T; i++) {
+        const float *pp = pr + (size_t)i * W, *ps = pp + P;
+        float *dp = ds + (size_t)i * W, *dsr = dp + P;
+        float dot = 0.f;
+        #pragma omp simd reduction(+ : dot)
+        for (int j = 0; j < L; j++) dot += pp[j] * dp[j];
+        #pragma omp simd reduction(+ : dot)
+        for (int j = 0; j <= i; j++) dot += ps[j] * dsr[j];
+        for (int j = 0; j < L; j++) dp[j] = pp[j] * (dp[j] - dot) * scale;
+        for (int j = L; j < P; j++) dp[j] = 0.f;
+        for (int j = 0; j <= i; j++) dsr[j] = ps[j] * (dsr[j] - dot) * scale;
+        for (int j = i + 1; j < T; j++) dsr[j] = 0.f;
+      }
+      if (L > 0) sgemm(ROW_MAJOR, NO_TRANS, NO_TRANS, T, hd, L, 1.f, ds, W, kp, ld, 0.f, dq, ld);
+      sgemm(ROW_MAJOR, NO_TRANS, NO_TRANS, T, hd, T, 1.f, ds + P, W, k, ld, L > 0 ? 1.f : 0.f, dq, ld);
+      sgemm(ROW_MAJOR, TRANS, NO_TRANS, T, hd, T, 1.f, ds + P, W, q, ld, 0.f, dk, ld);
+      sgemm(ROW_MAJOR, TRANS, NO_TRANS, T, hd, T, 1.f, pr + P, W, dA, D, 0.f, dv, ld);
+      if (L > 0) {
+        sgemm(ROW_MAJOR, TRANS, NO_TRANS, L, hd, T, 1.f, ds, W, q, ld, 1.f, dkp, ld);
+        sgemm(ROW_MAJOR, TRANS, NO_TRANS, L, hd, T, 1.f, pr, W, dA, D, 1.f, dvp, ld);
+      }
+    }
+  }
+  free(ds);
+}
+
 /* run(heap: ArrayBuffer, p: Float64Array): p[0] is the op, the rest its parameters (above). */
 static napi_value run(napi_env env, napi_callback_info cb) {
   size_t argc = 2;
@@ -537,6 +664,10 @@ static napi_value run(napi_env env, napi_callback_info cb) {
     case OP_MERGE_HEADS: heads_copy(h, p + 1, 0); break;
     case OP_SUM_SQUARES: sum_squares(h, p + 1); break;
     case OP_SCATTER_ROWS: scatter_rows(h, p + 1); break;
+    case OP_ATTENTION: attention(h, p + 1); break;
+    case OP_ATTENTION_GRAD: attention_grad(h, p + 1); break;
+    case OP_RELU: relu(h, p + 1); break;
+    case OP_RELU_GRAD: relu_grad(h, p + 1); break;
     default: napi_throw_range_error(env, NULL, "run: unknown op"); return NULL;
   }
   return NULL;

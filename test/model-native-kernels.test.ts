@@ -20,6 +20,9 @@ import { AdamW, optimizerStep, sftLoss } from "../src/model/train";
 import { installWasmKernels } from "../src/model/wasm-kernels";
 import { nativeSquaredNorms } from "../src/model/fused/optimizer";
 import { embedding } from "../src/model/ops";
+import { normDense } from "../src/model/fused/norm-dense";
+import { mlpBlock } from "../src/model/fused/mlp";
+import { attentionBlock } from "../src/model/fused/attention";
 import { Rng } from "../src/util/rng";
 
 let fastBackend = "cpu";
@@ -174,6 +177,36 @@ test("embedding: the native gradient (rows scattered into the table) equals the 
   const errors = nativeVersusFallback("embedding", (t) => embedding(ids, t as tf.Tensor2D), [table]);
   errors.forEach((e, i) => assert.ok(e < 1e-6, `${i === 0 ? "value" : "gradient"}: relative difference ${e}`));
   tf.dispose([ids, table]);
+  assert.equal(tf.memory().numTensors, before);
+});
+
+/** Assert every relative difference of `nativeVersusFallback` is below 1e-5 (float32 sums in another order). */
+function assertMatchesFallback(name: string, f: (...xs: tf.Tensor[]) => tf.Tensor, inputs: tf.Tensor[]): void {
+  const errors = nativeVersusFallback(name, f, inputs);
+  errors.forEach((e, i) => assert.ok(e < 1e-5, `${name} ${i === 0 ? "value" : `gradient of input ${i - 1}`}: relative difference ${e}`));
+}
+
+test("fused blocks (norm + product, MLP, attention on packed q|k|v with and without a prefix) equal their tf fallbacks, gradients too", () => {
+  if (!nativeMatMulAvailable()) return;
+  const before = tf.memory().numTensors;
+  tf.tidy(() => {
+    const [D, H] = [8, 2];
+    const x = random([6, D], "block-x");
+    const g = tf.add(1, tf.mul(0.1, random([D], "block-g")));
+    assertMatchesFallback("normDense", (xs, gs, w) => normDense(xs as tf.Tensor2D, gs as tf.Tensor1D, w as tf.Tensor2D), [x, g, random([D, 5], "block-w")]);
+    const mlp = (xs: tf.Tensor, gs: tf.Tensor, wfc: tf.Tensor, wproj: tf.Tensor) => mlpBlock(xs as tf.Tensor2D, gs as tf.Tensor1D, wfc as tf.Tensor2D, wproj as tf.Tensor2D);
+    assertMatchesFallback("mlpBlock", mlp, [x, g, random([D, 12], "block-wfc"), random([12, D], "block-wproj")]);
+    // Two rows of three positions, causal only.
+    const wo = random([D, D], "block-wo");
+    const causal = (xs: tf.Tensor, qkv: tf.Tensor, w: tf.Tensor) => attentionBlock(xs as tf.Tensor2D, qkv as tf.Tensor2D, w as tf.Tensor2D, 2, H);
+    assertMatchesFallback("attentionBlock", causal, [x, random([6, 3 * D], "block-qkv"), wo]);
+    // Three rows of four positions after two prefixes of (padded) length 5, the second 3 long;
+    // rows 0 and 2 continue prefix 1, row 1 prefix 0.
+    const prefix = { rowGroup: [1, 0, 1], lengths: [5, 3] };
+    const after = (xs: tf.Tensor, qkv: tf.Tensor, w: tf.Tensor, pqkv: tf.Tensor) =>
+      attentionBlock(xs as tf.Tensor2D, qkv as tf.Tensor2D, w as tf.Tensor2D, 3, H, { ...prefix, qkv: pqkv as tf.Tensor2D });
+    assertMatchesFallback("attentionBlock after a prefix", after, [random([12, D], "block-x2"), random([12, 3 * D], "block-qkv2"), wo, random([10, 3 * D], "block-prefix")]);
+  });
   assert.equal(tf.memory().numTensors, before);
 });
 

@@ -66,6 +66,10 @@ export const OP = {
   mergeHeads: 11,
   sumSquares: 12,
   scatterRows: 13,
+  attention: 14,
+  attentionGrad: 15,
+  relu: 16,
+  reluGrad: 17,
 } as const;
 
 /** A fused kernel's parameter: a number, or the heap offset (+ plus floats) of input i / output i. */
@@ -386,7 +390,7 @@ export function nativeRmsNorm(x: tf.Tensor2D, g: tf.Tensor1D, eps: number): { y:
 /** RMSNorm backward (formulas in ./ops rmsNorm): `{dx[N, D], dg[D]}`. */
 export function nativeRmsNormGrad(x: tf.Tensor2D, g: tf.Tensor1D, r: tf.Tensor1D, dy: tf.Tensor2D): { dx: tf.Tensor2D; dg: tf.Tensor1D } | null {
   const [N, D] = x.shape;
-  const out = fused(OP.rmsNormGrad, [x, g, r, dy], [input(0), input(1), input(2), input(3), N, D, output(0), output(1)], [[N, D], [D]]);
+  const out = fused(OP.rmsNormGrad, [x, g, r, dy], [input(0), input(1), input(2), input(3), N, D, output(0), output(1), 0], [[N, D], [D]]);
   return out && { dx: out[0] as tf.Tensor2D, dg: out[1] as tf.Tensor1D };
 }
 
