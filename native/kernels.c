@@ -11,12 +11,12 @@
  * -serial all provide libopenblas.so.0), so building needs only a C compiler and Node's headers;
  * without OpenBLAS the module still loads and `info()` says why it cannot be used.
  *
- * Besides the products, `run(op, heap, params)` runs a few fused row-wise kernels that replace
- * chains of small tfjs kernels (each of which walks the whole tensor once): log-softmax with the
- * picked token and entropy, the causal softmax of attention and its gradient, the joint softmax
- * of attention over a shared prefix and the rows' own positions and its gradient, the split of
- * projected rows into attention heads and the merge back, RMSNorm and its gradient, and the AdamW
- * update. Their maths is in src/model/native-kernels.ts.
+ * Besides the products, `run(op, heap, params)` runs a few fused kernels that replace chains of
+ * small tfjs kernels (each of which walks the whole tensor once): log-softmax with the picked
+ * token and entropy, RMSNorm and its gradient, attention over packed q | k | v projections (with
+ * a shared prefix) and its gradient, ReLU, the embedding gradient, the split of projected rows
+ * into attention heads and the merge back (the sampling cache), and the optimizer's global norm
+ * and AdamW update. Their maths is in src/model/native-kernels.ts and src/model/fused/.
  *
  * Built by scripts/build-native.sh into build/native/murphy_kernels.node.
  */
@@ -206,31 +206,20 @@ static inline float fexp(float x) {
  * same inputs give the same numbers run after run.
  */
 
-/* fexp, but exactly 0 below -87 (e^-87 ~ 1.6e-38): a -1e9 padding bias gives 0 as tf's exp does,
- * not a denormal that would slow every later product it enters. */
-static inline float fexp0(float x) {
-  float e = fexp(x); /* computed either way: a select vectorises, a branch does not */
-  return x < -87.f ? 0.f : e;
-}
-
 enum {
   OP_LOGPROBS = 1,          /* z[N,V], t[N] int32, invT -> logp[N], entropy[N] (may be adjacent), lse[N] */
   OP_LOGPROBS_GRAD = 2,     /* z, t, lse, entropy, dlogp[N], dent[N], invT -> dz[N,V] */
-  OP_CAUSAL_SOFTMAX = 3,    /* s[G,T,T] (already scaled) -> p[G,T,T], causal */
-  OP_SOFTMAX_GRAD = 4,      /* p, dp [G,T,T], scale -> ds = p * (dp - rowsum(dp * p)) * scale */
-  OP_RMSNORM = 5,           /* x[N,D], g[D], eps -> y[N,D], r[N] */
-  OP_RMSNORM_GRAD = 6,      /* x, g, r, dy -> dx[N,D], dg[D] */
-  OP_ADAM = 7,              /* w, m, v [n], lr, b1, b2, c1, c2, eps, decay, scale, k grads -> w', m', v' */
-  OP_PREFIX_SOFTMAX = 8,    /* sP[G,S,P], sS[G,S,S] (scaled), bias[B,P], G, H, S, P -> pP, pS (one softmax over both) */
-  OP_PREFIX_SOFTMAX_GRAD = 9, /* pP, pS, dpP, dpS, rows, P, S, scale -> dsP, dsS */
-  OP_SPLIT_HEADS = 10,      /* x[B*T, C*H*hd], B, T, H, hd, C -> C outputs [B*H, T, hd] */
-  OP_MERGE_HEADS = 11,      /* C inputs [B*H, T, hd], B, T, H, hd, C -> x[B*T, C*H*hd] */
-  OP_SUM_SQUARES = 12,      /* k tensors g_i[n] -> out[0] = sum over elements of (sum_i g_i)^2 */
-  OP_SCATTER_ROWS = 13,     /* dy[N, D], ids[N] int32 -> table[V, D] = sum of the rows of dy per id */
-  OP_ATTENTION = 14,        /* qkv[B*T, 3D], prefix qkv[G*P, 3D] -> probs[B*H, T, P+T], a[B*T, D] (see attention) */
-  OP_ATTENTION_GRAD = 15,   /* qkv, prefix qkv, probs, da -> dqkv[B*T, 3D], dprefix[G*P, 3D] */
-  OP_RELU = 16,             /* x[n] -> max(x, 0), in place */
-  OP_RELU_GRAD = 17         /* y[n] (relu output), d[n] -> d * (y > 0), in place */
+  OP_RMSNORM = 3,           /* x[N,D], g[D], eps -> y[N,D], r[N] */
+  OP_RMSNORM_GRAD = 4,      /* x, g, r, dy, accumulate -> dx[N,D] (overwritten or added to), dg[D] */
+  OP_ADAM = 5,              /* w, m, v [n], lr, b1, b2, c1, c2, eps, decay, scale, k grads -> w', m', v' */
+  OP_SPLIT_HEADS = 6,       /* x[B*T, C*H*hd], B, T, H, hd, C -> C outputs [B*H, T, hd] */
+  OP_MERGE_HEADS = 7,       /* C inputs [B*H, T, hd], B, T, H, hd, C -> x[B*T, C*H*hd] */
+  OP_SUM_SQUARES = 8,       /* k tensors g_i[n] -> out[0] = sum over elements of (sum_i g_i)^2 */
+  OP_SCATTER_ROWS = 9,      /* dy[N, D], ids[N] int32 -> table[V, D] = sum of the rows of dy per id */
+  OP_ATTENTION = 10,        /* qkv[B*T, 3D], prefix qkv[G*P, 3D] -> probs[B*H, T, P+T], a[B*T, D] (see attention) */
+  OP_ATTENTION_GRAD = 11,   /* qkv, prefix qkv, probs, da -> dqkv[B*T, 3D], dprefix[G*P, 3D] */
+  OP_RELU = 12,             /* x[n] -> max(x, 0), in place */
+  OP_RELU_GRAD = 13         /* y[n] (relu output), d[n] -> d * (y > 0), in place */
 };
 
 static void logprobs(float *h, const double *p) {
@@ -277,92 +266,6 @@ static void logprobs_grad(float *h, const double *p) {
       out[j] = invT * (-g * pj - ge * pj * (lp + H));
     }
     out[t[i]] += invT * g;
-  }
-}
-
-static void causal_softmax(float *h, const double *p) {
-  const float *s = h + (size_t)p[0];
-  int G = (int)p[1], T = (int)p[2];
-  float *out = h + (size_t)p[3];
-  for (int g = 0; g < G; g++) {
-    for (int i = 0; i < T; i++) {
-      const float *row = s + ((size_t)g * T + i) * T;
-      float *o = out + ((size_t)g * T + i) * T;
-      float mx = -INFINITY, sum = 0.f;
-      #pragma omp simd reduction(max : mx)
-      for (int j = 0; j <= i; j++) mx = maxf(mx, row[j]);
-      #pragma omp simd reduction(+ : sum)
-      for (int j = 0; j <= i; j++) sum += (o[j] = fexp(row[j] - mx));
-      float inv = 1.f / sum;
-      for (int j = 0; j <= i; j++) o[j] *= inv;
-      for (int j = i + 1; j < T; j++) o[j] = 0.f;
-    }
-  }
-}
-
-static void softmax_grad(float *h, const double *p) {
-  const float *P = h + (size_t)p[0], *dP = h + (size_t)p[1];
-  size_t rows = (size_t)p[2];
-  int T = (int)p[3];
-  float scale = (float)p[4];
-  float *ds = h + (size_t)p[5];
-  for (size_t r = 0; r < rows; r++) {
-    const float *pr = P + r * T, *dr = dP + r * T;
-    float *o = ds + r * T;
-    float dot = 0.f;
-    #pragma omp simd reduction(+ : dot)
-    for (int j = 0; j < T; j++) dot += pr[j] * dr[j];
-    for (int j = 0; j < T; j++) o[j] = pr[j] * (dr[j] - dot) * scale;
-  }
-}
-
-/*
- * Attention of a completion row over its prefix's P slots and its own S positions, one softmax
- * over both: row i of slice g reads prefix scores sP[g,i,:] + bias[g / H, :] and its own scores
- * sS[g,i,0..i] (causal); pP and pS are normalised by one shared sum.
- */
-static void prefix_softmax(float *h, const double *p) {
-  const float *sP = h + (size_t)p[0], *sS = h + (size_t)p[1], *bias = h + (size_t)p[2];
-  int G = (int)p[3], H = (int)p[4], S = (int)p[5], P = (int)p[6];
-  float *pP = h + (size_t)p[7], *pS = h + (size_t)p[8];
-  for (int g = 0; g < G; g++) {
-    const float *b = bias + (size_t)(g / H) * P;
-    for (int i = 0; i < S; i++) {
-      const float *rp = sP + ((size_t)g * S + i) * P, *rs = sS + ((size_t)g * S + i) * S;
-      float *op = pP + ((size_t)g * S + i) * P, *os = pS + ((size_t)g * S + i) * S;
-      float mx = -INFINITY, sum = 0.f;
-      #pragma omp simd reduction(max : mx)
-      for (int j = 0; j < P; j++) mx = maxf(mx, rp[j] + b[j]);
-      #pragma omp simd reduction(max : mx)
-      for (int j = 0; j <= i; j++) mx = maxf(mx, rs[j]);
-      #pragma omp simd reduction(+ : sum)
-      for (int j = 0; j < P; j++) sum += (op[j] = fexp0(rp[j] + b[j] - mx));
-      #pragma omp simd reduction(+ : sum)
-      for (int j = 0; j <= i; j++) sum += (os[j] = fexp(rs[j] - mx));
-      float inv = 1.f / sum;
-      for (int j = 0; j < P; j++) op[j] *= inv;
-      for (int j = 0; j <= i; j++) os[j] *= inv;
-      for (int j = i + 1; j < S; j++) os[j] = 0.f;
-    }
-  }
-}
-
-static void prefix_softmax_grad(float *h, const double *p) {
-  const float *pP = h + (size_t)p[0], *pS = h + (size_t)p[1], *dP = h + (size_t)p[2], *dS = h + (size_t)p[3];
-  size_t rows = (size_t)p[4];
-  int P = (int)p[5], S = (int)p[6];
-  float scale = (float)p[7];
-  float *oP = h + (size_t)p[8], *oS = h + (size_t)p[9];
-  for (size_t r = 0; r < rows; r++) {
-    const float *pp = pP + r * P, *ps = pS + r * S, *dp = dP + r * P, *ds = dS + r * S;
-    float *op = oP + r * P, *os = oS + r * S;
-    float dot = 0.f;
-    #pragma omp simd reduction(+ : dot)
-    for (int j = 0; j < P; j++) dot += pp[j] * dp[j];
-    #pragma omp simd reduction(+ : dot)
-    for (int j = 0; j < S; j++) dot += ps[j] * ds[j];
-    for (int j = 0; j < P; j++) op[j] = pp[j] * (dp[j] - dot) * scale;
-    for (int j = 0; j < S; j++) os[j] = ps[j] * (ds[j] - dot) * scale;
   }
 }
 
@@ -653,13 +556,9 @@ static napi_value run(napi_env env, napi_callback_info cb) {
   switch ((int)p[0]) {
     case OP_LOGPROBS: logprobs(h, p + 1); break;
     case OP_LOGPROBS_GRAD: logprobs_grad(h, p + 1); break;
-    case OP_CAUSAL_SOFTMAX: causal_softmax(h, p + 1); break;
-    case OP_SOFTMAX_GRAD: softmax_grad(h, p + 1); break;
     case OP_RMSNORM: rmsnorm(h, p + 1); break;
     case OP_RMSNORM_GRAD: rmsnorm_grad(h, p + 1); break;
     case OP_ADAM: adam(h, p + 1); break;
-    case OP_PREFIX_SOFTMAX: prefix_softmax(h, p + 1); break;
-    case OP_PREFIX_SOFTMAX_GRAD: prefix_softmax_grad(h, p + 1); break;
     case OP_SPLIT_HEADS: heads_copy(h, p + 1, 1); break;
     case OP_MERGE_HEADS: heads_copy(h, p + 1, 0); break;
     case OP_SUM_SQUARES: sum_squares(h, p + 1); break;

@@ -4,15 +4,16 @@
  * the same losses and weights on the `cpu` backend (plain JavaScript, no custom kernel: what a
  * GPU run's tfjs-node-gpu shares with it), on wasm with the native kernels, and on wasm with
  * tf's own kernels: on whole sequences (GPT.logits, tokenLogProbs, sftLoss) and on the
- * shared-prompt path of the RL update (prefixKeysValues, logitsAfterPrefix, prefixAttention,
- * logProbsAfterPrefix).
+ * shared-prompt path of the RL update (prefixKeysValues, logitsAfterPrefix, logProbsAfterPrefix);
+ * and each fused op of src/model/fused/ (blocks, the optimizer step) and the embedding gradient
+ * give the values and gradients of its tf-only fallback.
  */
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { selectBackend } from "../src/backend";
 import { GPT, type GPTConfig } from "../src/model/gpt";
-import { nativeKernelsInfo, nativeMatMul, nativeMatMulAvailable, nativeMatMulSum, nativeMergeHeads, nativeSplitHeads, setNativeKernelsEnabled } from "../src/model/native-kernels";
+import { nativeKernelsInfo, nativeMatMul, nativeMatMulAvailable, nativeMergeHeads, nativeSplitHeads, setNativeKernelsEnabled } from "../src/model/native-kernels";
 import { logProbsAfterPrefix, tokenLogProbs } from "../src/model/logprobs";
 import { sharedPromptBatches } from "../src/murphy/packing";
 import type { TrainingExample } from "../src/murphy/pipeline";
@@ -87,21 +88,6 @@ test("nativeMatMul equals a float64 product for all transposes, ranks 2 and 3, o
       }
     }
   }
-});
-
-test("nativeMatMulSum adds its products in one output (rank 3, mixed transposes)", () => {
-  if (!nativeMatMulAvailable()) return;
-  const before = tf.memory().numTensors;
-  tf.tidy(() => {
-    const [a1, b1] = [random([2, 5, 4], "s-a1") as tf.Tensor3D, random([2, 3, 4], "s-b1") as tf.Tensor3D];
-    const [a2, b2] = [random([2, 6, 5], "s-a2") as tf.Tensor3D, random([2, 6, 3], "s-b2") as tf.Tensor3D];
-    const got = nativeMatMulSum([{ a: a1, b: b1, transB: true }, { a: a2, b: b2, transA: true }], 0.5)!.dataSync();
-    const want = tf.mul(tf.add(tf.matMul(a1, b1, false, true), tf.matMul(a2, b2, true, false)), 0.5).dataSync();
-    assert.equal(got.length, want.length);
-    for (let i = 0; i < got.length; i++) assert.ok(Math.abs(got[i] - want[i]) < 1e-5, `element ${i}: ${got[i]} vs ${want[i]}`);
-    assert.throws(() => nativeMatMulSum([{ a: a1, b: b1, transB: true }, { a: a2, b: b2 }]), /do not match/);
-  });
-  assert.equal(tf.memory().numTensors, before);
 });
 
 test("nativeSplitHeads equals reshape + transpose per column block, nativeMergeHeads undoes it, and each one's gradient is the other", () => {
