@@ -196,6 +196,26 @@ test("fused blocks (norm + product, MLP, attention on packed q|k|v with and with
   assert.equal(tf.memory().numTensors, before);
 });
 
+test("fused ops keep weights (variables) by reference: same gradients as saved tensors, and an error if one changes before the backward pass", () => {
+  if (!nativeMatMulAvailable()) return;
+  const [x, g, values] = [random([6, 8], "ref-x"), tf.ones([8]), random([8, 5], "ref-w")];
+  const before = tf.memory().numTensors;
+  const w = tf.variable(values, true, "fused-ref/w") as tf.Variable<tf.Rank.R2>;
+  const grads = (weight: tf.Tensor) => tf.tidy(() => Array.from(tf.grad((xs: tf.Tensor) => tf.sum(normDense(xs as tf.Tensor2D, g as tf.Tensor1D, weight as tf.Tensor2D)))(x).dataSync()));
+  assert.deepEqual(grads(w), grads(values));
+  assert.equal(tf.memory().numTensors, before + 1, "only the variable is new");
+  // (A failed backward pass leaves tf's saved tensors behind; no count is checked after it.)
+  assert.throws(
+    () => tf.grad((xs: tf.Tensor) => {
+      const y = normDense(xs as tf.Tensor2D, g as tf.Tensor1D, w);
+      w.assign(tf.zerosLike(w));
+      return tf.sum(y);
+    })(x),
+    /changed between the forward and the backward pass/,
+  );
+  tf.dispose([x, g, values, w]);
+});
+
 test("the fused optimizer kernels: squared norms of summed parts, and AdamW on parts with a clip factor, equal tf's", () => {
   if (!nativeMatMulAvailable()) return;
   const before = tf.memory().numTensors;

@@ -9,8 +9,8 @@
  * With the native kernels the forward pass is one kernel launch and so is the backward pass:
  * native/kernels.c `attention` runs every product as a strided OpenBLAS call on the packed rows,
  * so nothing is split into heads, merged back, or copied per completion row (a prefix is read in
- * place by every row of its group, and its gradient summed there). It saves qkv, wo, the prefix
- * and one workspace tensor (the attention probabilities and the attention output before wo).
+ * place by every row of its group, and its gradient summed there). It saves qkv, the prefix, wo
+ * (by reference: ./saved) and one workspace tensor (the attention probabilities and the attention output before wo).
  * Otherwise the same formulas in tf ops: heads by slice / reshape / transpose, each row's copy of
  * its prefix by a 0/1 selection product, ../ops causalAttention or prefixAttention, then
  * dense(wo) and the residual add. test/model-native-kernels.test.ts checks values and gradients
@@ -20,6 +20,7 @@ import * as tf from "@tensorflow/tfjs";
 import { OP, nativeMatMulAvailable } from "../native-kernels";
 import { defineNativeKernel } from "../native-heap";
 import { causalAttention, dense, prefixAttention } from "../ops";
+import { saveForBackward } from "./saved";
 
 /** A shared prefix the rows attend to (see the file comment). */
 export interface AttentionPrefix {
@@ -141,10 +142,10 @@ export function attentionBlock(x: tf.Tensor2D, qkv: tf.Tensor2D, wo: tf.Tensor2D
     const save = args.pop() as tf.GradSaveFunc;
     const [xs, qkvs, wos, prefixQkv] = args as tf.Tensor2D[];
     const [y, workspace] = forward(prefixQkv ? [xs, qkvs, wos, prefixQkv] : [xs, qkvs, wos], attrs)!;
-    save(prefixQkv ? [qkvs, wos, workspace, prefixQkv] : [qkvs, wos, workspace]);
+    const restore = saveForBackward(save, prefixQkv ? [qkvs, wos, workspace, prefixQkv] : [qkvs, wos, workspace]);
     return {
       value: y as tf.Tensor2D,
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => [tf.clone(dy), ...backward([dy, ...saved], attrs)!],
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => [tf.clone(dy), ...backward([dy, ...restore(saved)], attrs)!],
     };
   });
   return (prefix ? op(x, qkv, wo, prefix.qkv) : op(x, qkv, wo)) as tf.Tensor2D;

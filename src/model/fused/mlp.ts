@@ -3,7 +3,7 @@
  * With the native kernels the forward pass is one kernel launch (RMSNorm, a product, ReLU in
  * place, the residual copied into the output and the second product added onto it) and so is
  * the backward pass; it saves x and one workspace tensor (the normed rows h, the row scales r and
- * the ReLU outputs). Otherwise it is the same formulas in tf ops (../ops rmsNorm and dense,
+ * the ReLU outputs; weights by reference: ./saved). Otherwise it is the same formulas in tf ops (../ops rmsNorm and dense,
  * tf.relu, tf.add); test/model-native-kernels.test.ts checks values and gradients against it.
  *
  * Backward, with a = relu(h wfc): da = dy wproj^T, dwproj = a^T dy, dz = da * (a > 0),
@@ -13,6 +13,7 @@ import * as tf from "@tensorflow/tfjs";
 import { OP, nativeMatMulAvailable } from "../native-kernels";
 import { defineNativeKernel } from "../native-heap";
 import { dense, rmsNorm } from "../ops";
+import { saveForBackward } from "./saved";
 
 interface Attrs {
   eps: number;
@@ -70,10 +71,10 @@ export function mlpBlock(x: tf.Tensor2D, g: tf.Tensor1D, wfc: tf.Tensor2D, wproj
   const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const [xs, gs, wfcs, wprojs, save] = args as [tf.Tensor2D, tf.Tensor1D, tf.Tensor2D, tf.Tensor2D, tf.GradSaveFunc];
     const [y, workspace] = forward([xs, gs, wfcs, wprojs], { eps })!;
-    save([xs, gs, wfcs, wprojs, workspace]);
+    const restore = saveForBackward(save, [xs, gs, wfcs, wprojs, workspace]);
     return {
       value: y as tf.Tensor2D,
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => backward([dy, ...saved], {})!,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => backward([dy, ...restore(saved)], {})!,
     };
   });
   return op(x, g, wfc, wproj) as tf.Tensor2D;

@@ -2,7 +2,7 @@
  * `rmsNorm(x, g) @ w` as one op: the start of attention (the q | k | v projection) and the output
  * head. With the native kernels the forward pass is one kernel launch (the RMSNorm pass, then
  * one OpenBLAS product) and so is the backward pass; it saves x and one workspace tensor holding
- * the normed rows h and the row scales r. Otherwise it is `dense(rmsNorm(x, g), w)` of ../ops,
+ * the normed rows h and the row scales r (weights by reference: ./saved). Otherwise it is `dense(rmsNorm(x, g), w)` of ../ops,
  * the same formulas (test/model-native-kernels.test.ts checks values and gradients against it).
  *
  * Backward, with h = rmsNorm(x, g): dh = dy w^T, dw = h^T dy, then RMSNorm's backward (../ops
@@ -12,6 +12,7 @@ import * as tf from "@tensorflow/tfjs";
 import { OP, nativeMatMulAvailable } from "../native-kernels";
 import { defineNativeKernel } from "../native-heap";
 import { dense, rmsNorm } from "../ops";
+import { saveForBackward } from "./saved";
 
 interface Attrs {
   eps: number;
@@ -48,10 +49,10 @@ export function normDense(x: tf.Tensor2D, g: tf.Tensor1D, w: tf.Tensor2D, eps = 
   const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const [xs, gs, ws, save] = args as [tf.Tensor2D, tf.Tensor1D, tf.Tensor2D, tf.GradSaveFunc];
     const out = forward([xs, gs, ws], { eps })!;
-    save([xs, gs, ws, out[1]]);
+    const restore = saveForBackward(save, [xs, gs, ws, out[1]]);
     return {
       value: out[0] as tf.Tensor2D,
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => backward([dy, ...saved], {})!,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => backward([dy, ...restore(saved)], {})!,
     };
   });
   return op(x, g, w) as tf.Tensor2D;
