@@ -432,6 +432,9 @@ static void relu_grad(float *h, const double *p) {
   for (size_t i = 0; i < n; i++) d[i] = y[i] > 0.f ? d[i] : 0.f;
 }
 
+/* Rows per block of the causal products (a block of rows reads only the columns up to its end). */
+#define CAUSAL_BLOCK 32
+
 /*
  * Attention over packed projections, without splitting them into heads first. Row block b of
  * qkv[B*T, 3D] holds T positions, each q | k | v (D = H * hd; head h at columns h*hd of each
@@ -456,7 +459,11 @@ static void attention(float *h, const double *p) {
       const float *kp = pqkv + (size_t)g * P * ld + D + hh * hd, *vp = kp + D;
       float *pr = probs + (size_t)(b * H + hh) * T * W;
       if (L > 0) sgemm(ROW_MAJOR, NO_TRANS, TRANS, T, L, hd, scale, q, ld, kp, ld, 0.f, pr, W);
-      sgemm(ROW_MAJOR, NO_TRANS, TRANS, T, T, hd, scale, q, ld, k, ld, 0.f, pr + P, W);
+      /* Own scores by causal row blocks: rows r0..r1-1 need columns 0..r1-1 only. */
+      for (int r0 = 0; r0 < T; r0 += CAUSAL_BLOCK) {
+        int r1 = r0 + CAUSAL_BLOCK < T ? r0 + CAUSAL_BLOCK : T;
+        sgemm(ROW_MAJOR, NO_TRANS, TRANS, r1 - r0, r1, hd, scale, q + (size_t)r0 * ld, ld, k, ld, 0.f, pr + (size_t)r0 * W + P, W);
+      }
       for (int i = 0; i < T; i++) {
         float *rp = pr + (size_t)i * W, *rs = rp + P;
         float mx = -INFINITY, sum = 0.f;
@@ -476,7 +483,10 @@ static void attention(float *h, const double *p) {
       }
       float *o = out + (size_t)b * T * D + hh * hd;
       if (L > 0) sgemm(ROW_MAJOR, NO_TRANS, NO_TRANS, T, hd, L, 1.f, pr, W, vp, ld, 0.f, o, D);
-      sgemm(ROW_MAJOR, NO_TRANS, NO_TRANS, T, hd, T, 1.f, pr + P, W, v, ld, L > 0 ? 1.f : 0.f, o, D);
+      for (int r0 = 0; r0 < T; r0 += CAUSAL_BLOCK) {
+        int r1 = r0 + CAUSAL_BLOCK < T ? r0 + CAUSAL_BLOCK : T;
+        sgemm(ROW_MAJOR, NO_TRANS, NO_TRANS, r1 - r0, hd, r1, 1.f, pr + (size_t)r0 * W + P, W, v, ld, L > 0 ? 1.f : 0.f, o + (size_t)r0 * D, D);
+      }
     }
   }
 }
@@ -508,7 +518,10 @@ static void attention_grad(float *h, const double *p) {
       float *dkp = dpqkv + (size_t)g * P * ld + D + hh * hd, *dvp = dkp + D;
       /* dP into ds (prefix columns, then own), then the softmax backward in place. */
       if (L > 0) sgemm(ROW_MAJOR, NO_TRANS, TRANS, T, L, hd, 1.f, dA, D, vp, ld, 0.f, ds, W);
-      sgemm(ROW_MAJOR, NO_TRANS, TRANS, T, T, hd, 1.f, dA, D, v, ld, 0.f, ds + P, W);
+      for (int r0 = 0; r0 < T; r0 += CAUSAL_BLOCK) {
+        int r1 = r0 + CAUSAL_BLOCK < T ? r0 + CAUSAL_BLOCK : T;
+        sgemm(ROW_MAJOR, NO_TRANS, TRANS, r1 - r0, r1, hd, 1.f, dA + (size_t)r0 * D, D, v, ld, 0.f, ds + (size_t)r0 * W + P, W);
+      }
       for (int i = 0; i < T; i++) {
         const float *pp = pr + (size_t)i * W, *ps = pp + P;
         float *dp = ds + (size_t)i * W, *dsr = dp + P;
@@ -523,9 +536,17 @@ static void attention_grad(float *h, const double *p) {
         for (int j = i + 1; j < T; j++) dsr[j] = 0.f;
       }
       if (L > 0) sgemm(ROW_MAJOR, NO_TRANS, NO_TRANS, T, hd, L, 1.f, ds, W, kp, ld, 0.f, dq, ld);
-      sgemm(ROW_MAJOR, NO_TRANS, NO_TRANS, T, hd, T, 1.f, ds + P, W, k, ld, L > 0 ? 1.f : 0.f, dq, ld);
-      sgemm(ROW_MAJOR, TRANS, NO_TRANS, T, hd, T, 1.f, ds + P, W, q, ld, 0.f, dk, ld);
-      sgemm(ROW_MAJOR, TRANS, NO_TRANS, T, hd, T, 1.f, pr + P, W, dA, D, 0.f, dv, ld);
+      /* Own blocks last to first: the last one (all T columns) writes dK and dV, earlier ones
+       * (fewer columns) add to them. */
+      int last = (T - 1) / CAUSAL_BLOCK * CAUSAL_BLOCK;
+      for (int r0 = last; r0 >= 0; r0 -= CAUSAL_BLOCK) {
+        int r1 = r0 + CAUSAL_BLOCK < T ? r0 + CAUSAL_BLOCK : T, rows = r1 - r0;
+        const float *dsb = ds + (size_t)r0 * W + P, *pb = pr + (size_t)r0 * W + P;
+        float first = r0 == last ? 0.f : 1.f;
+        sgemm(ROW_MAJOR, NO_TRANS, NO_TRANS, rows, hd, r1, 1.f, dsb, W, k, ld, L > 0 ? 1.f : 0.f, dq + (size_t)r0 * ld, ld);
+        sgemm(ROW_MAJOR, TRANS, NO_TRANS, r1, hd, rows, 1.f, dsb, W, q + (size_t)r0 * ld, ld, first, dk, ld);
+        sgemm(ROW_MAJOR, TRANS, NO_TRANS, r1, hd, rows, 1.f, pb, W, dA + (size_t)r0 * D, D, first, dv, ld);
+      }
       if (L > 0) {
         sgemm(ROW_MAJOR, TRANS, NO_TRANS, L, hd, T, 1.f, ds, W, q, ld, 1.f, dkp, ld);
         sgemm(ROW_MAJOR, TRANS, NO_TRANS, L, hd, T, 1.f, pr, W, dA, D, 1.f, dvp, ld);
