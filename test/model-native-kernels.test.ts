@@ -192,6 +192,12 @@ test("fused blocks (norm + product, MLP, attention on packed q|k|v with and with
     const after = (xs: tf.Tensor, qkv: tf.Tensor, w: tf.Tensor, pqkv: tf.Tensor) =>
       attentionBlock(xs as tf.Tensor2D, qkv as tf.Tensor2D, w as tf.Tensor2D, 3, H, { ...prefix, qkv: pqkv as tf.Tensor2D });
     assertMatchesFallback("attentionBlock after a prefix", after, [random([12, D], "block-x2"), random([12, 3 * D], "block-qkv2"), wo, random([10, 3 * D], "block-prefix")]);
+    // Longer rows: the native causal products run in blocks of 32 positions (40 = 32 + 8).
+    const long = (xs: tf.Tensor, qkv: tf.Tensor, w: tf.Tensor) => attentionBlock(xs as tf.Tensor2D, qkv as tf.Tensor2D, w as tf.Tensor2D, 2, H);
+    assertMatchesFallback("attentionBlock, 40 positions", long, [random([80, D], "block-x3"), random([80, 3 * D], "block-qkv3"), wo]);
+    const longAfter = (xs: tf.Tensor, qkv: tf.Tensor, w: tf.Tensor, pqkv: tf.Tensor) =>
+      attentionBlock(xs as tf.Tensor2D, qkv as tf.Tensor2D, w as tf.Tensor2D, 3, H, { ...prefix, qkv: pqkv as tf.Tensor2D });
+    assertMatchesFallback("attentionBlock, 33 positions after a prefix", longAfter, [random([99, D], "block-x4"), random([99, 3 * D], "block-qkv4"), wo, random([10, 3 * D], "block-prefix4")]);
   });
   assert.equal(tf.memory().numTensors, before);
 });
