@@ -216,7 +216,7 @@ enum {
   OP_MERGE_HEADS = 7,       /* C inputs [B*H, T, hd], B, T, H, hd, C -> x[B*T, C*H*hd] */
   OP_SUM_SQUARES = 8,       /* k tensors g_i[n] -> out[0] = sum over elements of (sum_i g_i)^2 */
   OP_SCATTER_ROWS = 9,      /* dy[N, D], ids[N] int32 -> table[V, D] = sum of the rows of dy per id */
-  OP_ATTENTION = 10,        /* qkv[B*T, 3D], prefix qkv[G*P, 3D] -> probs[B*H, T, P+T], a[B*T, D] (see attention) */
+  OP_ATTENTION = 10,        /* qkv[B*T, 3D], prefix qkv[G*P, 3D] -> probs[H, B*T, P+T], a[B*T, D] (see attention) */
   OP_ATTENTION_GRAD = 11,   /* qkv, prefix qkv, probs, da -> dqkv[B*T, 3D], dprefix[G*P, 3D] */
   OP_RELU = 12,             /* x[n] -> max(x, 0), in place */
   OP_RELU_GRAD = 13         /* y[n] (relu output), d[n] -> d * (y > 0), in place */
@@ -440,25 +440,41 @@ static void relu_grad(float *h, const double *p) {
  * qkv[B*T, 3D] holds T positions, each q | k | v (D = H * hd; head h at columns h*hd of each
  * block). Position i of row b, head h, attends causally to positions 0..i of its own row and,
  * when P > 0, first to the first len[g] rows of prefix g = group[b] of pqkv[G*P, 3D] (its k and
- * v blocks; its q block is never read). One softmax over both: probs[B*H, T, W], W = P + T,
+ * v blocks; its q block is never read). One softmax over both: probs[H, B*T, W], W = P + T,
  * prefix columns first (columns len[g]..P-1 and own columns after i are 0). The output
  * a[B*T, D] has each head at its columns, as the attention projection reads it. Every product is
- * a strided cblas_sgemm on the packed rows (ld 3D), so there are no head copies at all.
+ * a strided cblas_sgemm on the packed rows (ld 3D), so there are no head copies at all; the
+ * products with a prefix run once per run of consecutive rows that share it (its sibling
+ * group), over all of their positions at once.
  * p = [qkv, pqkv (ignored when P = 0), probs, a, B, T, H, hd, P, scale, group[B]..., len[G]...].
  */
+
+/* End of the run of consecutive rows from b0 that read the same prefix (b0 + 1 without one). */
+static int run_end(const double *group, int b0, int B, int P) {
+  int b1 = b0 + 1;
+  while (P > 0 && b1 < B && group[b1] == group[b0]) b1++;
+  return b1;
+}
+
 static void attention(float *h, const double *p) {
   float *qkv = h + (size_t)p[0], *pqkv = h + (size_t)p[1], *probs = h + (size_t)p[2], *out = h + (size_t)p[3];
   int B = (int)p[4], T = (int)p[5], H = (int)p[6], hd = (int)p[7], P = (int)p[8];
   float scale = (float)p[9];
   const double *group = p + 10, *len = p + 10 + B;
   int D = H * hd, W = P + T, ld = 3 * D;
-  for (int b = 0; b < B; b++) {
-    int g = P > 0 ? (int)group[b] : 0, L = P > 0 ? (int)len[g] : 0;
-    for (int hh = 0; hh < H; hh++) {
+  for (int hh = 0; hh < H; hh++) {
+    float *ph = probs + (size_t)hh * B * T * W;
+    /* Prefix scores, one product per run of rows sharing a prefix. */
+    for (int b0 = 0, b1; b0 < B && P > 0; b0 = b1) {
+      b1 = run_end(group, b0, B, P);
+      int g = (int)group[b0], L = (int)len[g];
+      const float *kp = pqkv + (size_t)g * P * ld + D + hh * hd;
+      if (L > 0) sgemm(ROW_MAJOR, NO_TRANS, TRANS, (b1 - b0) * T, L, hd, scale, qkv + (size_t)b0 * T * ld + hh * hd, ld, kp, ld, 0.f, ph + (size_t)b0 * T * W, W);
+    }
+    for (int b = 0; b < B; b++) {
+      int L = P > 0 ? (int)len[(int)group[b]] : 0;
       const float *q = qkv + (size_t)b * T * ld + hh * hd, *k = q + D, *v = q + 2 * D;
-      const float *kp = pqkv + (size_t)g * P * ld + D + hh * hd, *vp = kp + D;
-      float *pr = probs + (size_t)(b * H + hh) * T * W;
-      if (L > 0) sgemm(ROW_MAJOR, NO_TRANS, TRANS, T, L, hd, scale, q, ld, kp, ld, 0.f, pr, W);
+      float *pr = ph + (size_t)b * T * W;
       /* Own scores by causal row blocks: rows r0..r1-1 need columns 0..r1-1 only. */
       for (int r0 = 0; r0 < T; r0 += CAUSAL_BLOCK) {
         int r1 = r0 + CAUSAL_BLOCK < T ? r0 + CAUSAL_BLOCK : T;
@@ -482,11 +498,17 @@ static void attention(float *h, const double *p) {
         for (int j = i + 1; j < T; j++) rs[j] = 0.f;
       }
       float *o = out + (size_t)b * T * D + hh * hd;
-      if (L > 0) sgemm(ROW_MAJOR, NO_TRANS, NO_TRANS, T, hd, L, 1.f, pr, W, vp, ld, 0.f, o, D);
       for (int r0 = 0; r0 < T; r0 += CAUSAL_BLOCK) {
         int r1 = r0 + CAUSAL_BLOCK < T ? r0 + CAUSAL_BLOCK : T;
-        sgemm(ROW_MAJOR, NO_TRANS, NO_TRANS, r1 - r0, hd, r1, 1.f, pr + (size_t)r0 * W + P, W, v, ld, L > 0 ? 1.f : 0.f, o + (size_t)r0 * D, D);
+        sgemm(ROW_MAJOR, NO_TRANS, NO_TRANS, r1 - r0, hd, r1, 1.f, pr + (size_t)r0 * W + P, W, v, ld, 0.f, o + (size_t)r0 * D, D);
       }
+    }
+    /* Prefix values added per run. */
+    for (int b0 = 0, b1; b0 < B && P > 0; b0 = b1) {
+      b1 = run_end(group, b0, B, P);
+      int g = (int)group[b0], L = (int)len[g];
+      const float *vp = pqkv + (size_t)g * P * ld + 2 * D + hh * hd;
+      if (L > 0) sgemm(ROW_MAJOR, NO_TRANS, NO_TRANS, (b1 - b0) * T, hd, L, 1.f, ph + (size_t)b0 * T * W, W, vp, ld, 1.f, out + (size_t)b0 * T * D + hh * hd, D);
     }
   }
 }
@@ -495,8 +517,10 @@ static void attention(float *h, const double *p) {
  * Backward of `attention`, given da[B*T, D]: per (row, head), with dP = dA [vp; v]^T and the
  * softmax backward dS = P * (dP - rowsum(dP * P)) * scale (P, dP, dS split into their prefix
  * and own columns _p and _s): dQ = dS_p kp + dS_s k, dK = dS_s^T Q, dV = P_s^T dA, and the
- * prefix's dKp += dS_p^T Q, dVp += P_p^T dA, summed over the rows that read it. Writes dqkv[B*T, 3D] and dpqkv[G*P, 3D] (zeroed here; its q block and rows
- * beyond len stay 0). p = [qkv, pqkv, probs, da, dqkv, dpqkv, B, T, H, hd, P, G, scale, group..., len...].
+ * prefix's dKp += dS_p^T Q, dVp += P_p^T dA, summed over the rows that read it (the prefix
+ * products again once per run of rows). Writes dqkv[B*T, 3D] and dpqkv[G*P, 3D] (zeroed here;
+ * its q block and rows beyond len stay 0).
+ * p = [qkv, pqkv, probs, da, dqkv, dpqkv, B, T, H, hd, P, G, scale, group..., len...].
  */
 static void attention_grad(float *h, const double *p) {
   const float *qkv = h + (size_t)p[0], *pqkv = h + (size_t)p[1], *probs = h + (size_t)p[2], *da = h + (size_t)p[3];
@@ -506,25 +530,30 @@ static void attention_grad(float *h, const double *p) {
   const double *group = p + 13, *len = p + 13 + B;
   int D = H * hd, W = P + T, ld = 3 * D;
   if (P > 0) memset(dpqkv, 0, (size_t)G * P * ld * sizeof(float));
-  float *ds = malloc((size_t)T * W * sizeof(float));
+  /* dP, then dS in place, for one head at a time: [B*T, W]. */
+  float *ds = malloc((size_t)B * T * W * sizeof(float));
   if (!ds) return;
-  for (int b = 0; b < B; b++) {
-    int g = P > 0 ? (int)group[b] : 0, L = P > 0 ? (int)len[g] : 0;
-    for (int hh = 0; hh < H; hh++) {
+  for (int hh = 0; hh < H; hh++) {
+    const float *ph = probs + (size_t)hh * B * T * W;
+    for (int b0 = 0, b1; b0 < B && P > 0; b0 = b1) {
+      b1 = run_end(group, b0, B, P);
+      int g = (int)group[b0], L = (int)len[g];
+      const float *vp = pqkv + (size_t)g * P * ld + 2 * D + hh * hd;
+      if (L > 0) sgemm(ROW_MAJOR, NO_TRANS, TRANS, (b1 - b0) * T, L, hd, 1.f, da + (size_t)b0 * T * D + hh * hd, D, vp, ld, 0.f, ds + (size_t)b0 * T * W, W);
+    }
+    for (int b = 0; b < B; b++) {
+      int L = P > 0 ? (int)len[(int)group[b]] : 0;
       const float *q = qkv + (size_t)b * T * ld + hh * hd, *k = q + D, *v = q + 2 * D;
-      const float *kp = pqkv + (size_t)g * P * ld + D + hh * hd, *vp = kp + D;
-      const float *pr = probs + (size_t)(b * H + hh) * T * W, *dA = da + (size_t)b * T * D + hh * hd;
+      const float *pr = ph + (size_t)b * T * W, *dA = da + (size_t)b * T * D + hh * hd;
+      float *dsr0 = ds + (size_t)b * T * W;
       float *dq = dqkv + (size_t)b * T * ld + hh * hd, *dk = dq + D, *dv = dq + 2 * D;
-      float *dkp = dpqkv + (size_t)g * P * ld + D + hh * hd, *dvp = dkp + D;
-      /* dP into ds (prefix columns, then own), then the softmax backward in place. */
-      if (L > 0) sgemm(ROW_MAJOR, NO_TRANS, TRANS, T, L, hd, 1.f, dA, D, vp, ld, 0.f, ds, W);
       for (int r0 = 0; r0 < T; r0 += CAUSAL_BLOCK) {
         int r1 = r0 + CAUSAL_BLOCK < T ? r0 + CAUSAL_BLOCK : T;
-        sgemm(ROW_MAJOR, NO_TRANS, TRANS, r1 - r0, r1, hd, 1.f, dA + (size_t)r0 * D, D, v, ld, 0.f, ds + (size_t)r0 * W + P, W);
+        sgemm(ROW_MAJOR, NO_TRANS, TRANS, r1 - r0, r1, hd, 1.f, dA + (size_t)r0 * D, D, v, ld, 0.f, dsr0 + (size_t)r0 * W + P, W);
       }
       for (int i = 0; i < T; i++) {
         const float *pp = pr + (size_t)i * W, *ps = pp + P;
-        float *dp = ds + (size_t)i * W, *dsr = dp + P;
+        float *dp = dsr0 + (size_t)i * W, *dsr = dp + P;
         float dot = 0.f;
         #pragma omp simd reduction(+ : dot)
         for (int j = 0; j < L; j++) dot += pp[j] * dp[j];
@@ -535,22 +564,29 @@ static void attention_grad(float *h, const double *p) {
         for (int j = 0; j <= i; j++) dsr[j] = ps[j] * (dsr[j] - dot) * scale;
         for (int j = i + 1; j < T; j++) dsr[j] = 0.f;
       }
-      if (L > 0) sgemm(ROW_MAJOR, NO_TRANS, NO_TRANS, T, hd, L, 1.f, ds, W, kp, ld, 0.f, dq, ld);
       /* Own blocks last to first: the last one (all T columns) writes dK and dV, earlier ones
        * (fewer columns) add to them. */
       int last = (T - 1) / CAUSAL_BLOCK * CAUSAL_BLOCK;
       for (int r0 = last; r0 >= 0; r0 -= CAUSAL_BLOCK) {
         int r1 = r0 + CAUSAL_BLOCK < T ? r0 + CAUSAL_BLOCK : T, rows = r1 - r0;
-        const float *dsb = ds + (size_t)r0 * W + P, *pb = pr + (size_t)r0 * W + P;
+        const float *dsb = dsr0 + (size_t)r0 * W + P, *pb = pr + (size_t)r0 * W + P;
         float first = r0 == last ? 0.f : 1.f;
-        sgemm(ROW_MAJOR, NO_TRANS, NO_TRANS, rows, hd, r1, 1.f, dsb, W, k, ld, L > 0 ? 1.f : 0.f, dq + (size_t)r0 * ld, ld);
+        sgemm(ROW_MAJOR, NO_TRANS, NO_TRANS, rows, hd, r1, 1.f, dsb, W, k, ld, 0.f, dq + (size_t)r0 * ld, ld);
         sgemm(ROW_MAJOR, TRANS, NO_TRANS, r1, hd, rows, 1.f, dsb, W, q + (size_t)r0 * ld, ld, first, dk, ld);
         sgemm(ROW_MAJOR, TRANS, NO_TRANS, r1, hd, rows, 1.f, pb, W, dA + (size_t)r0 * D, D, first, dv, ld);
       }
-      if (L > 0) {
-        sgemm(ROW_MAJOR, TRANS, NO_TRANS, L, hd, T, 1.f, ds, W, q, ld, 1.f, dkp, ld);
-        sgemm(ROW_MAJOR, TRANS, NO_TRANS, L, hd, T, 1.f, pr, W, dA, D, 1.f, dvp, ld);
-      }
+    }
+    /* The prefix's share of dQ, and its dKp, dVp, once per run of rows. */
+    for (int b0 = 0, b1; b0 < B && P > 0; b0 = b1) {
+      b1 = run_end(group, b0, B, P);
+      int g = (int)group[b0], L = (int)len[g], rows = (b1 - b0) * T;
+      if (L == 0) continue;
+      const float *kp = pqkv + (size_t)g * P * ld + D + hh * hd, *dsb = ds + (size_t)b0 * T * W, *pb = ph + (size_t)b0 * T * W;
+      const float *q = qkv + (size_t)b0 * T * ld + hh * hd, *dA = da + (size_t)b0 * T * D + hh * hd;
+      float *dkp = dpqkv + (size_t)g * P * ld + D + hh * hd, *dvp = dkp + D;
+      sgemm(ROW_MAJOR, NO_TRANS, NO_TRANS, rows, hd, L, 1.f, dsb, W, kp, ld, 1.f, dqkv + (size_t)b0 * T * ld + hh * hd, ld);
+      sgemm(ROW_MAJOR, TRANS, NO_TRANS, L, hd, rows, 1.f, dsb, W, q, ld, 1.f, dkp, ld);
+      sgemm(ROW_MAJOR, TRANS, NO_TRANS, L, hd, rows, 1.f, pb, W, dA, D, 1.f, dvp, ld);
     }
   }
   free(ds);

@@ -186,12 +186,12 @@ test("fused blocks (norm + product, MLP, attention on packed q|k|v with and with
     const wo = random([D, D], "block-wo");
     const causal = (xs: tf.Tensor, qkv: tf.Tensor, w: tf.Tensor) => attentionBlock(xs as tf.Tensor2D, qkv as tf.Tensor2D, w as tf.Tensor2D, 2, H);
     assertMatchesFallback("attentionBlock", causal, [x, random([6, 3 * D], "block-qkv"), wo]);
-    // Three rows of four positions after two prefixes of (padded) length 5, the second 3 long;
-    // rows 0 and 2 continue prefix 1, row 1 prefix 0.
-    const prefix = { rowGroup: [1, 0, 1], lengths: [5, 3] };
+    // Four rows of four positions after two prefixes of (padded) length 5, the second 3 long;
+    // rows 0, 1 and 3 continue prefix 1, row 2 prefix 0 (runs of 2, 1 and 1 rows).
     const after = (xs: tf.Tensor, qkv: tf.Tensor, w: tf.Tensor, pqkv: tf.Tensor) =>
-      attentionBlock(xs as tf.Tensor2D, qkv as tf.Tensor2D, w as tf.Tensor2D, 3, H, { ...prefix, qkv: pqkv as tf.Tensor2D });
-    assertMatchesFallback("attentionBlock after a prefix", after, [random([12, D], "block-x2"), random([12, 3 * D], "block-qkv2"), wo, random([10, 3 * D], "block-prefix")]);
+      attentionBlock(xs as tf.Tensor2D, qkv as tf.Tensor2D, w as tf.Tensor2D, 4, H, { rowGroup: [1, 1, 0, 1], lengths: [5, 3], qkv: pqkv as tf.Tensor2D });
+    assertMatchesFallback("attentionBlock after a prefix", after, [random([16, D], "block-x2"), random([16, 3 * D], "block-qkv2"), wo, random([10, 3 * D], "block-prefix")]);
+    const prefix = { rowGroup: [1, 0, 1], lengths: [5, 3] };
     // Longer rows: the native causal products run in blocks of 32 positions (40 = 32 + 8).
     const long = (xs: tf.Tensor, qkv: tf.Tensor, w: tf.Tensor) => attentionBlock(xs as tf.Tensor2D, qkv as tf.Tensor2D, w as tf.Tensor2D, 2, H);
     assertMatchesFallback("attentionBlock, 40 positions", long, [random([80, D], "block-x3"), random([80, 3 * D], "block-qkv3"), wo]);

@@ -47,10 +47,10 @@ function sizes(qkv: tf.TensorInfo, attrs: Attrs) {
   const D = D3 / 3;
   const { batch: B, heads: H, prefixLength: P } = attrs;
   const T = N / B;
-  return { N, D, B, H, T, P, hd: D / H, probs: B * H * T * (P + T) };
+  return { N, D, B, H, T, P, hd: D / H, probs: H * B * T * (P + T) };
 }
 
-/** [x, qkv, wo, prefix qkv?] -> [y, workspace (probs[B*H, T, P+T], then a[B*T, D])]. */
+/** [x, qkv, wo, prefix qkv?] -> [y, workspace (probs[H, B*T, P+T], then a[B*T, D])]. */
 const forward = defineNativeKernel<Attrs>("MurphyAttentionBlock", (heap, [x, qkv, wo, prefix], attrs) => {
   const { N, D, B, H, T, P, hd, probs } = sizes(qkv, attrs);
   const workspace = heap.alloc([probs + N * D]);
