@@ -11,12 +11,12 @@
  * -serial all provide libopenblas.so.0), so building needs only a C compiler and Node's headers;
  * without OpenBLAS the module still loads and `info()` says why it cannot be used.
  *
- * Besides the products, `run(op, heap, params)` runs a few fused row-wise kernels that replace
- * chains of small tfjs kernels (each of which walks the whole tensor once): log-softmax with the
- * picked token and entropy, the causal softmax of attention and its gradient, the joint softmax
- * of attention over a shared prefix and the rows' own positions and its gradient, the split of
- * projected rows into attention heads and the merge back, RMSNorm and its gradient, and the AdamW
- * update. Their maths is in src/model/native-kernels.ts.
+ * Besides the products, `run(op, heap, params)` runs a few fused kernels that replace chains of
+ * small tfjs kernels (each of which walks the whole tensor once): log-softmax with the picked
+ * token and entropy, RMSNorm and its gradient, attention over packed q | k | v projections (with
+ * a shared prefix) and its gradient, ReLU, the embedding gradient, the split of projected rows
+ * into attention heads and the merge back (the sampling cache), and the optimizer's global norm
+ * and AdamW update. Their maths is in src/model/native-kernels.ts and src/model/fused/.
  *
  * Built by scripts/build-native.sh into build/native/murphy_kernels.node.
  */
@@ -24,6 +24,7 @@
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <node_api.h>
 
@@ -205,25 +206,20 @@ static inline float fexp(float x) {
  * same inputs give the same numbers run after run.
  */
 
-/* fexp, but exactly 0 below -87 (e^-87 ~ 1.6e-38): a -1e9 padding bias gives 0 as tf's exp does,
- * not a denormal that would slow every later product it enters. */
-static inline float fexp0(float x) {
-  float e = fexp(x); /* computed either way: a select vectorises, a branch does not */
-  return x < -87.f ? 0.f : e;
-}
-
 enum {
   OP_LOGPROBS = 1,          /* z[N,V], t[N] int32, invT -> logp[N], entropy[N] (may be adjacent), lse[N] */
   OP_LOGPROBS_GRAD = 2,     /* z, t, lse, entropy, dlogp[N], dent[N], invT -> dz[N,V] */
-  OP_CAUSAL_SOFTMAX = 3,    /* s[G,T,T] (already scaled) -> p[G,T,T], causal */
-  OP_SOFTMAX_GRAD = 4,      /* p, dp [G,T,T], scale -> ds = p * (dp - rowsum(dp * p)) * scale */
-  OP_RMSNORM = 5,           /* x[N,D], g[D], eps -> y[N,D], r[N] */
-  OP_RMSNORM_GRAD = 6,      /* x, g, r, dy -> dx[N,D], dg[D] */
-  OP_ADAM = 7,              /* w, m, v, grad [n], lr, b1, b2, c1, c2, eps, decay -> w', m', v' */
-  OP_PREFIX_SOFTMAX = 8,    /* sP[G,S,P], sS[G,S,S] (scaled), bias[B,P], G, H, S, P -> pP, pS (one softmax over both) */
-  OP_PREFIX_SOFTMAX_GRAD = 9, /* pP, pS, dpP, dpS, rows, P, S, scale -> dsP, dsS */
-  OP_SPLIT_HEADS = 10,      /* x[B*T, C*H*hd], B, T, H, hd, C -> C outputs [B*H, T, hd] */
-  OP_MERGE_HEADS = 11       /* C inputs [B*H, T, hd], B, T, H, hd, C -> x[B*T, C*H*hd] */
+  OP_RMSNORM = 3,           /* x[N,D], g[D], eps -> y[N,D], r[N] */
+  OP_RMSNORM_GRAD = 4,      /* x, g, r, dy, accumulate -> dx[N,D] (overwritten or added to), dg[D] */
+  OP_ADAM = 5,              /* w, m, v [n], lr, b1, b2, c1, c2, eps, decay, scale, k grads -> w', m', v' */
+  OP_SPLIT_HEADS = 6,       /* x[B*T, C*H*hd], B, T, H, hd, C -> C outputs [B*H, T, hd] */
+  OP_MERGE_HEADS = 7,       /* C inputs [B*H, T, hd], B, T, H, hd, C -> x[B*T, C*H*hd] */
+  OP_SUM_SQUARES = 8,       /* k tensors g_i[n] -> out[0] = sum over elements of (sum_i g_i)^2 */
+  OP_SCATTER_ROWS = 9,      /* dy[N, D], ids[N] int32 -> table[V, D] = sum of the rows of dy per id */
+  OP_ATTENTION = 10,        /* qkv[B*T, 3D], prefix qkv[G*P, 3D] -> probs[H, B*T, P+T], a[B*T, D] (see attention) */
+  OP_ATTENTION_GRAD = 11,   /* qkv, prefix qkv, probs, da -> dqkv[B*T, 3D], dprefix[G*P, 3D] */
+  OP_RELU = 12,             /* x[n] -> max(x, 0), in place */
+  OP_RELU_GRAD = 13         /* y[n] (relu output), d[n] -> d * (y > 0), in place */
 };
 
 static void logprobs(float *h, const double *p) {
@@ -273,92 +269,6 @@ static void logprobs_grad(float *h, const double *p) {
   }
 }
 
-static void causal_softmax(float *h, const double *p) {
-  const float *s = h + (size_t)p[0];
-  int G = (int)p[1], T = (int)p[2];
-  float *out = h + (size_t)p[3];
-  for (int g = 0; g < G; g++) {
-    for (int i = 0; i < T; i++) {
-      const float *row = s + ((size_t)g * T + i) * T;
-      float *o = out + ((size_t)g * T + i) * T;
-      float mx = -INFINITY, sum = 0.f;
-      #pragma omp simd reduction(max : mx)
-      for (int j = 0; j <= i; j++) mx = maxf(mx, row[j]);
-      #pragma omp simd reduction(+ : sum)
-      for (int j = 0; j <= i; j++) sum += (o[j] = fexp(row[j] - mx));
-      float inv = 1.f / sum;
-      for (int j = 0; j <= i; j++) o[j] *= inv;
-      for (int j = i + 1; j < T; j++) o[j] = 0.f;
-    }
-  }
-}
-
-static void softmax_grad(float *h, const double *p) {
-  const float *P = h + (size_t)p[0], *dP = h + (size_t)p[1];
-  size_t rows = (size_t)p[2];
-  int T = (int)p[3];
-  float scale = (float)p[4];
-  float *ds = h + (size_t)p[5];
-  for (size_t r = 0; r < rows; r++) {
-    const float *pr = P + r * T, *dr = dP + r * T;
-    float *o = ds + r * T;
-    float dot = 0.f;
-    #pragma omp simd reduction(+ : dot)
-    for (int j = 0; j < T; j++) dot += pr[j] * dr[j];
-    for (int j = 0; j < T; j++) o[j] = pr[j] * (dr[j] - dot) * scale;
-  }
-}
-
-/*
- * Attention of a completion row over its prefix's P slots and its own S positions, one softmax
- * over both: row i of slice g reads prefix scores sP[g,i,:] + bias[g / H, :] and its own scores
- * sS[g,i,0..i] (causal); pP and pS are normalised by one shared sum.
- */
-static void prefix_softmax(float *h, const double *p) {
-  const float *sP = h + (size_t)p[0], *sS = h + (size_t)p[1], *bias = h + (size_t)p[2];
-  int G = (int)p[3], H = (int)p[4], S = (int)p[5], P = (int)p[6];
-  float *pP = h + (size_t)p[7], *pS = h + (size_t)p[8];
-  for (int g = 0; g < G; g++) {
-    const float *b = bias + (size_t)(g / H) * P;
-    for (int i = 0; i < S; i++) {
-      const float *rp = sP + ((size_t)g * S + i) * P, *rs = sS + ((size_t)g * S + i) * S;
-      float *op = pP + ((size_t)g * S + i) * P, *os = pS + ((size_t)g * S + i) * S;
-      float mx = -INFINITY, sum = 0.f;
-      #pragma omp simd reduction(max : mx)
-      for (int j = 0; j < P; j++) mx = maxf(mx, rp[j] + b[j]);
-      #pragma omp simd reduction(max : mx)
-      for (int j = 0; j <= i; j++) mx = maxf(mx, rs[j]);
-      #pragma omp simd reduction(+ : sum)
-      for (int j = 0; j < P; j++) sum += (op[j] = fexp0(rp[j] + b[j] - mx));
-      #pragma omp simd reduction(+ : sum)
-      for (int j = 0; j <= i; j++) sum += (os[j] = fexp(rs[j] - mx));
-      float inv = 1.f / sum;
-      for (int j = 0; j < P; j++) op[j] *= inv;
-      for (int j = 0; j <= i; j++) os[j] *= inv;
-      for (int j = i + 1; j < S; j++) os[j] = 0.f;
-    }
-  }
-}
-
-static void prefix_softmax_grad(float *h, const double *p) {
-  const float *pP = h + (size_t)p[0], *pS = h + (size_t)p[1], *dP = h + (size_t)p[2], *dS = h + (size_t)p[3];
-  size_t rows = (size_t)p[4];
-  int P = (int)p[5], S = (int)p[6];
-  float scale = (float)p[7];
-  float *oP = h + (size_t)p[8], *oS = h + (size_t)p[9];
-  for (size_t r = 0; r < rows; r++) {
-    const float *pp = pP + r * P, *ps = pS + r * S, *dp = dP + r * P, *ds = dS + r * S;
-    float *op = oP + r * P, *os = oS + r * S;
-    float dot = 0.f;
-    #pragma omp simd reduction(+ : dot)
-    for (int j = 0; j < P; j++) dot += pp[j] * dp[j];
-    #pragma omp simd reduction(+ : dot)
-    for (int j = 0; j < S; j++) dot += ps[j] * ds[j];
-    for (int j = 0; j < P; j++) op[j] = pp[j] * (dp[j] - dot) * scale;
-    for (int j = 0; j < S; j++) os[j] = ps[j] * (ds[j] - dot) * scale;
-  }
-}
-
 /*
  * Rows to heads and back: column block c of x[B*T, C*D] (D = H * hd) holds the H heads of part c
  * (q, k, v for C = 3) side by side; part c as [B*H, T, hd] puts each (row b, head h) slice
@@ -402,10 +312,12 @@ static void rmsnorm(float *h, const double *p) {
   }
 }
 
+/* dx is overwritten, or added to when p[8] (accumulate) is 1: a residual's gradient arrives there first. */
 static void rmsnorm_grad(float *h, const double *p) {
   const float *x = h + (size_t)p[0], *g = h + (size_t)p[1], *r = h + (size_t)p[2], *dy = h + (size_t)p[3];
   int N = (int)p[4], D = (int)p[5];
   float *dx = h + (size_t)p[6], *dg = h + (size_t)p[7];
+  int accumulate = p[8] != 0;
   for (int j = 0; j < D; j++) dg[j] = 0.f;
   for (int i = 0; i < N; i++) {
     const float *xr = x + (size_t)i * D, *dyr = dy + (size_t)i * D;
@@ -418,24 +330,266 @@ static void rmsnorm_grad(float *h, const double *p) {
       dg[j] += dyr[j] * xr[j] * ri;
     }
     float k = ri * ri * ri * inner / D;
-    for (int j = 0; j < D; j++) dxr[j] = ri * dyr[j] * g[j] - xr[j] * k;
+    /* Not `keep * dx + ...`: a fresh output holds garbage, and 0 * NaN is NaN. */
+    if (accumulate) for (int j = 0; j < D; j++) dxr[j] += ri * dyr[j] * g[j] - xr[j] * k;
+    else for (int j = 0; j < D; j++) dxr[j] = ri * dyr[j] * g[j] - xr[j] * k;
   }
 }
 
+/*
+ * AdamW on one weight whose gradient is `scale * (g_0 + ... + g_{k-1})`: the micro-batches'
+ * gradients summed and the global-norm clip applied here, without a tensor for either.
+ */
 static void adam(float *h, const double *p) {
-  const float *w = h + (size_t)p[0], *m = h + (size_t)p[1], *v = h + (size_t)p[2], *grad = h + (size_t)p[3];
-  size_t n = (size_t)p[4];
-  float lr = (float)p[5], b1 = (float)p[6], b2 = (float)p[7], c1 = (float)p[8], c2 = (float)p[9], eps = (float)p[10], keep = (float)p[11];
-  float *w2 = h + (size_t)p[12], *m2 = h + (size_t)p[13], *v2 = h + (size_t)p[14];
+  const float *w = h + (size_t)p[0], *m = h + (size_t)p[1], *v = h + (size_t)p[2];
+  size_t n = (size_t)p[3];
+  float lr = (float)p[4], b1 = (float)p[5], b2 = (float)p[6], c1 = (float)p[7], c2 = (float)p[8], eps = (float)p[9], keep = (float)p[10];
+  float *w2 = h + (size_t)p[11], *m2 = h + (size_t)p[12], *v2 = h + (size_t)p[13];
+  float scale = (float)p[14];
+  int k = (int)p[15];
+  const float *g = h + (size_t)p[16];
+  if (k > 1) {
+    /* Sum the parts into v2 first (its own values are written last, element by element). */
+    float *sum = v2;
+    for (size_t i = 0; i < n; i++) sum[i] = g[i];
+    for (int j = 1; j < k; j++) {
+      const float *gj = h + (size_t)p[16 + j];
+      #pragma omp simd
+      for (size_t i = 0; i < n; i++) sum[i] += gj[i];
+    }
+    g = sum;
+  }
   #pragma omp simd
   for (size_t i = 0; i < n; i++) {
-    float gi = grad[i];
+    float gi = g[i] * scale;
     float mi = m[i] * b1 + gi * (1.f - b1);
     float vi = v[i] * b2 + gi * gi * (1.f - b2);
     m2[i] = mi;
     v2[i] = vi;
     w2[i] = w[i] * keep - (mi / c1) / (sqrtf(vi / c2) + eps) * lr;
   }
+}
+
+/*
+ * Sum of squares of `g_0 + ... + g_{k-1}` (n floats each): p = [out, n, k, g_0, ...]. Vectorised
+ * float sums over blocks of 512, the blocks added in double (a float sum of ~1e5 squares in one
+ * chain would lose digits).
+ */
+static void sum_squares(float *h, const double *p) {
+  float *out = h + (size_t)p[0];
+  size_t n = (size_t)p[1];
+  int k = (int)p[2];
+  const float *g0 = h + (size_t)p[3], *g1 = k > 1 ? h + (size_t)p[4] : NULL;
+  double total = 0;
+  for (size_t start = 0; start < n; start += 512) {
+    size_t end = start + 512 < n ? start + 512 : n;
+    float block = 0.f;
+    if (k == 1) {
+      #pragma omp simd reduction(+ : block)
+      for (size_t i = start; i < end; i++) block += g0[i] * g0[i];
+    } else if (k == 2) {
+      #pragma omp simd reduction(+ : block)
+      for (size_t i = start; i < end; i++) block += (g0[i] + g1[i]) * (g0[i] + g1[i]);
+    } else {
+      for (size_t i = start; i < end; i++) {
+        float s = 0.f;
+        for (int j = 0; j < k; j++) s += h[(size_t)p[3 + j] + i];
+        block += s * s;
+      }
+    }
+    total += block;
+  }
+  out[0] = (float)total;
+}
+
+/* Embedding gradient: table[V, D] = 0, then row ids[i] += dy[i] for each of the N rows. */
+static void scatter_rows(float *h, const double *p) {
+  const float *dy = h + (size_t)p[0];
+  const int32_t *ids = (const int32_t *)(h + (size_t)p[1]);
+  size_t N = (size_t)p[2], V = (size_t)p[3], D = (size_t)p[4];
+  float *table = h + (size_t)p[5];
+  memset(table, 0, V * D * sizeof(float));
+  for (size_t i = 0; i < N; i++) {
+    float *row = table + (size_t)ids[i] * D;
+    const float *src = dy + i * D;
+    #pragma omp simd
+    for (size_t j = 0; j < D; j++) row[j] += src[j];
+  }
+}
+
+static void relu(float *h, const double *p) {
+  float *x = h + (size_t)p[0];
+  size_t n = (size_t)p[1];
+  #pragma omp simd
+  for (size_t i = 0; i < n; i++) x[i] = maxf(x[i], 0.f);
+}
+
+static void relu_grad(float *h, const double *p) {
+  const float *y = h + (size_t)p[0];
+  float *d = h + (size_t)p[1];
+  size_t n = (size_t)p[2];
+  #pragma omp simd
+  for (size_t i = 0; i < n; i++) d[i] = y[i] > 0.f ? d[i] : 0.f;
+}
+
+/* Rows per block of the causal products (a block of rows reads only the columns up to its end). */
+#define CAUSAL_BLOCK 32
+
+/*
+ * Attention over packed projections, without splitting them into heads first. Row block b of
+ * qkv[B*T, 3D] holds T positions, each q | k | v (D = H * hd; head h at columns h*hd of each
+ * block). Position i of row b, head h, attends causally to positions 0..i of its own row and,
+ * when P > 0, first to the first len[g] rows of prefix g = group[b] of pqkv[G*P, 3D] (its k and
+ * v blocks; its q block is never read). One softmax over both: probs[H, B*T, W], W = P + T,
+ * prefix columns first (columns len[g]..P-1 and own columns after i are 0). The output
+ * a[B*T, D] has each head at its columns, as the attention projection reads it. Every product is
+ * a strided cblas_sgemm on the packed rows (ld 3D), so there are no head copies at all; the
+ * products with a prefix run once per run of consecutive rows that share it (its sibling
+ * group), over all of their positions at once.
+ * p = [qkv, pqkv (ignored when P = 0), probs, a, B, T, H, hd, P, scale, group[B]..., len[G]...].
+ */
+
+/* End of the run of consecutive rows from b0 that read the same prefix (b0 + 1 without one). */
+static int run_end(const double *group, int b0, int B, int P) {
+  int b1 = b0 + 1;
+  while (P > 0 && b1 < B && group[b1] == group[b0]) b1++;
+  return b1;
+}
+
+static void attention(float *h, const double *p) {
+  float *qkv = h + (size_t)p[0], *pqkv = h + (size_t)p[1], *probs = h + (size_t)p[2], *out = h + (size_t)p[3];
+  int B = (int)p[4], T = (int)p[5], H = (int)p[6], hd = (int)p[7], P = (int)p[8];
+  float scale = (float)p[9];
+  const double *group = p + 10, *len = p + 10 + B;
+  int D = H * hd, W = P + T, ld = 3 * D;
+  for (int hh = 0; hh < H; hh++) {
+    float *ph = probs + (size_t)hh * B * T * W;
+    /* Prefix scores, one product per run of rows sharing a prefix. */
+    for (int b0 = 0, b1; b0 < B && P > 0; b0 = b1) {
+      b1 = run_end(group, b0, B, P);
+      int g = (int)group[b0], L = (int)len[g];
+      const float *kp = pqkv + (size_t)g * P * ld + D + hh * hd;
+      if (L > 0) sgemm(ROW_MAJOR, NO_TRANS, TRANS, (b1 - b0) * T, L, hd, scale, qkv + (size_t)b0 * T * ld + hh * hd, ld, kp, ld, 0.f, ph + (size_t)b0 * T * W, W);
+    }
+    for (int b = 0; b < B; b++) {
+      int L = P > 0 ? (int)len[(int)group[b]] : 0;
+      const float *q = qkv + (size_t)b * T * ld + hh * hd, *k = q + D, *v = q + 2 * D;
+      float *pr = ph + (size_t)b * T * W;
+      /* Own scores by causal row blocks: rows r0..r1-1 need columns 0..r1-1 only. */
+      for (int r0 = 0; r0 < T; r0 += CAUSAL_BLOCK) {
+        int r1 = r0 + CAUSAL_BLOCK < T ? r0 + CAUSAL_BLOCK : T;
+        sgemm(ROW_MAJOR, NO_TRANS, TRANS, r1 - r0, r1, hd, scale, q + (size_t)r0 * ld, ld, k, ld, 0.f, pr + (size_t)r0 * W + P, W);
+      }
+      for (int i = 0; i < T; i++) {
+        float *rp = pr + (size_t)i * W, *rs = rp + P;
+        float mx = -INFINITY, sum = 0.f;
+        #pragma omp simd reduction(max : mx)
+        for (int j = 0; j < L; j++) mx = maxf(mx, rp[j]);
+        #pragma omp simd reduction(max : mx)
+        for (int j = 0; j <= i; j++) mx = maxf(mx, rs[j]);
+        #pragma omp simd reduction(+ : sum)
+        for (int j = 0; j < L; j++) sum += (rp[j] = fexp(rp[j] - mx));
+        #pragma omp simd reduction(+ : sum)
+        for (int j = 0; j <= i; j++) sum += (rs[j] = fexp(rs[j] - mx));
+        float inv = 1.f / sum;
+        for (int j = 0; j < L; j++) rp[j] *= inv;
+        for (int j = L; j < P; j++) rp[j] = 0.f;
+        for (int j = 0; j <= i; j++) rs[j] *= inv;
+        for (int j = i + 1; j < T; j++) rs[j] = 0.f;
+      }
+      float *o = out + (size_t)b * T * D + hh * hd;
+      for (int r0 = 0; r0 < T; r0 += CAUSAL_BLOCK) {
+        int r1 = r0 + CAUSAL_BLOCK < T ? r0 + CAUSAL_BLOCK : T;
+        sgemm(ROW_MAJOR, NO_TRANS, NO_TRANS, r1 - r0, hd, r1, 1.f, pr + (size_t)r0 * W + P, W, v, ld, 0.f, o + (size_t)r0 * D, D);
+      }
+    }
+    /* Prefix values added per run. */
+    for (int b0 = 0, b1; b0 < B && P > 0; b0 = b1) {
+      b1 = run_end(group, b0, B, P);
+      int g = (int)group[b0], L = (int)len[g];
+      const float *vp = pqkv + (size_t)g * P * ld + 2 * D + hh * hd;
+      if (L > 0) sgemm(ROW_MAJOR, NO_TRANS, NO_TRANS, (b1 - b0) * T, hd, L, 1.f, ph + (size_t)b0 * T * W, W, vp, ld, 1.f, out + (size_t)b0 * T * D + hh * hd, D);
+    }
+  }
+}
+
+/*
+ * Backward of `attention`, given da[B*T, D]: per (row, head), with dP = dA [vp; v]^T and the
+ * softmax backward dS = P * (dP - rowsum(dP * P)) * scale (P, dP, dS split into their prefix
+ * and own columns _p and _s): dQ = dS_p kp + dS_s k, dK = dS_s^T Q, dV = P_s^T dA, and the
+ * prefix's dKp += dS_p^T Q, dVp += P_p^T dA, summed over the rows that read it (the prefix
+ * products again once per run of rows). Writes dqkv[B*T, 3D] and dpqkv[G*P, 3D] (zeroed here;
+ * its q block and rows beyond len stay 0).
+ * p = [qkv, pqkv, probs, da, dqkv, dpqkv, B, T, H, hd, P, G, scale, group..., len...].
+ */
+static void attention_grad(float *h, const double *p) {
+  const float *qkv = h + (size_t)p[0], *pqkv = h + (size_t)p[1], *probs = h + (size_t)p[2], *da = h + (size_t)p[3];
+  float *dqkv = h + (size_t)p[4], *dpqkv = h + (size_t)p[5];
+  int B = (int)p[6], T = (int)p[7], H = (int)p[8], hd = (int)p[9], P = (int)p[10], G = (int)p[11];
+  float scale = (float)p[12];
+  const double *group = p + 13, *len = p + 13 + B;
+  int D = H * hd, W = P + T, ld = 3 * D;
+  if (P > 0) memset(dpqkv, 0, (size_t)G * P * ld * sizeof(float));
+  /* dP, then dS in place, for one head at a time: [B*T, W]. */
+  float *ds = malloc((size_t)B * T * W * sizeof(float));
+  if (!ds) return;
+  for (int hh = 0; hh < H; hh++) {
+    const float *ph = probs + (size_t)hh * B * T * W;
+    for (int b0 = 0, b1; b0 < B && P > 0; b0 = b1) {
+      b1 = run_end(group, b0, B, P);
+      int g = (int)group[b0], L = (int)len[g];
+      const float *vp = pqkv + (size_t)g * P * ld + 2 * D + hh * hd;
+      if (L > 0) sgemm(ROW_MAJOR, NO_TRANS, TRANS, (b1 - b0) * T, L, hd, 1.f, da + (size_t)b0 * T * D + hh * hd, D, vp, ld, 0.f, ds + (size_t)b0 * T * W, W);
+    }
+    for (int b = 0; b < B; b++) {
+      int L = P > 0 ? (int)len[(int)group[b]] : 0;
+      const float *q = qkv + (size_t)b * T * ld + hh * hd, *k = q + D, *v = q + 2 * D;
+      const float *pr = ph + (size_t)b * T * W, *dA = da + (size_t)b * T * D + hh * hd;
+      float *dsr0 = ds + (size_t)b * T * W;
+      float *dq = dqkv + (size_t)b * T * ld + hh * hd, *dk = dq + D, *dv = dq + 2 * D;
+      for (int r0 = 0; r0 < T; r0 += CAUSAL_BLOCK) {
+        int r1 = r0 + CAUSAL_BLOCK < T ? r0 + CAUSAL_BLOCK : T;
+        sgemm(ROW_MAJOR, NO_TRANS, TRANS, r1 - r0, r1, hd, 1.f, dA + (size_t)r0 * D, D, v, ld, 0.f, dsr0 + (size_t)r0 * W + P, W);
+      }
+      for (int i = 0; i < T; i++) {
+        const float *pp = pr + (size_t)i * W, *ps = pp + P;
+        float *dp = dsr0 + (size_t)i * W, *dsr = dp + P;
+        float dot = 0.f;
+        #pragma omp simd reduction(+ : dot)
+        for (int j = 0; j < L; j++) dot += pp[j] * dp[j];
+        #pragma omp simd reduction(+ : dot)
+        for (int j = 0; j <= i; j++) dot += ps[j] * dsr[j];
+        for (int j = 0; j < L; j++) dp[j] = pp[j] * (dp[j] - dot) * scale;
+        for (int j = L; j < P; j++) dp[j] = 0.f;
+        for (int j = 0; j <= i; j++) dsr[j] = ps[j] * (dsr[j] - dot) * scale;
+        for (int j = i + 1; j < T; j++) dsr[j] = 0.f;
+      }
+      /* Own blocks last to first: the last one (all T columns) writes dK and dV, earlier ones
+       * (fewer columns) add to them. */
+      int last = (T - 1) / CAUSAL_BLOCK * CAUSAL_BLOCK;
+      for (int r0 = last; r0 >= 0; r0 -= CAUSAL_BLOCK) {
+        int r1 = r0 + CAUSAL_BLOCK < T ? r0 + CAUSAL_BLOCK : T, rows = r1 - r0;
+        const float *dsb = dsr0 + (size_t)r0 * W + P, *pb = pr + (size_t)r0 * W + P;
+        float first = r0 == last ? 0.f : 1.f;
+        sgemm(ROW_MAJOR, NO_TRANS, NO_TRANS, rows, hd, r1, 1.f, dsb, W, k, ld, 0.f, dq + (size_t)r0 * ld, ld);
+        sgemm(ROW_MAJOR, TRANS, NO_TRANS, r1, hd, rows, 1.f, dsb, W, q + (size_t)r0 * ld, ld, first, dk, ld);
+        sgemm(ROW_MAJOR, TRANS, NO_TRANS, r1, hd, rows, 1.f, pb, W, dA + (size_t)r0 * D, D, first, dv, ld);
+      }
+    }
+    /* The prefix's share of dQ, and its dKp, dVp, once per run of rows. */
+    for (int b0 = 0, b1; b0 < B && P > 0; b0 = b1) {
+      b1 = run_end(group, b0, B, P);
+      int g = (int)group[b0], L = (int)len[g], rows = (b1 - b0) * T;
+      if (L == 0) continue;
+      const float *kp = pqkv + (size_t)g * P * ld + D + hh * hd, *dsb = ds + (size_t)b0 * T * W, *pb = ph + (size_t)b0 * T * W;
+      const float *q = qkv + (size_t)b0 * T * ld + hh * hd, *dA = da + (size_t)b0 * T * D + hh * hd;
+      float *dkp = dpqkv + (size_t)g * P * ld + D + hh * hd, *dvp = dkp + D;
+      sgemm(ROW_MAJOR, NO_TRANS, NO_TRANS, rows, hd, L, 1.f, dsb, W, kp, ld, 1.f, dqkv + (size_t)b0 * T * ld + hh * hd, ld);
+      sgemm(ROW_MAJOR, TRANS, NO_TRANS, L, hd, rows, 1.f, dsb, W, q, ld, 1.f, dkp, ld);
+      sgemm(ROW_MAJOR, TRANS, NO_TRANS, L, hd, rows, 1.f, pb, W, dA, D, 1.f, dvp, ld);
+    }
+  }
+  free(ds);
 }
 
 /* run(heap: ArrayBuffer, p: Float64Array): p[0] is the op, the rest its parameters (above). */
@@ -459,15 +613,17 @@ static napi_value run(napi_env env, napi_callback_info cb) {
   switch ((int)p[0]) {
     case OP_LOGPROBS: logprobs(h, p + 1); break;
     case OP_LOGPROBS_GRAD: logprobs_grad(h, p + 1); break;
-    case OP_CAUSAL_SOFTMAX: causal_softmax(h, p + 1); break;
-    case OP_SOFTMAX_GRAD: softmax_grad(h, p + 1); break;
     case OP_RMSNORM: rmsnorm(h, p + 1); break;
     case OP_RMSNORM_GRAD: rmsnorm_grad(h, p + 1); break;
     case OP_ADAM: adam(h, p + 1); break;
-    case OP_PREFIX_SOFTMAX: prefix_softmax(h, p + 1); break;
-    case OP_PREFIX_SOFTMAX_GRAD: prefix_softmax_grad(h, p + 1); break;
     case OP_SPLIT_HEADS: heads_copy(h, p + 1, 1); break;
     case OP_MERGE_HEADS: heads_copy(h, p + 1, 0); break;
+    case OP_SUM_SQUARES: sum_squares(h, p + 1); break;
+    case OP_SCATTER_ROWS: scatter_rows(h, p + 1); break;
+    case OP_ATTENTION: attention(h, p + 1); break;
+    case OP_ATTENTION_GRAD: attention_grad(h, p + 1); break;
+    case OP_RELU: relu(h, p + 1); break;
+    case OP_RELU_GRAD: relu_grad(h, p + 1); break;
     default: napi_throw_range_error(env, NULL, "run: unknown op"); return NULL;
   }
   return NULL;

@@ -4,20 +4,26 @@
  * the same losses and weights on the `cpu` backend (plain JavaScript, no custom kernel: what a
  * GPU run's tfjs-node-gpu shares with it), on wasm with the native kernels, and on wasm with
  * tf's own kernels: on whole sequences (GPT.logits, tokenLogProbs, sftLoss) and on the
- * shared-prompt path of the RL update (prefixKeysValues, logitsAfterPrefix, prefixAttention,
- * logProbsAfterPrefix).
+ * shared-prompt path of the RL update (prefixKeysValues, logitsAfterPrefix, logProbsAfterPrefix);
+ * and each fused op of src/model/fused/ (blocks, the optimizer step) and the embedding gradient
+ * give the values and gradients of its tf-only fallback.
  */
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { selectBackend } from "../src/backend";
 import { GPT, type GPTConfig } from "../src/model/gpt";
-import { nativeKernelsInfo, nativeMatMul, nativeMatMulAvailable, nativeMatMulSum, nativeMergeHeads, nativeSplitHeads, setNativeKernelsEnabled } from "../src/model/native-kernels";
+import { nativeKernelsInfo, nativeMatMul, nativeMatMulAvailable, nativeMergeHeads, nativeSplitHeads, setNativeKernelsEnabled } from "../src/model/native-kernels";
 import { logProbsAfterPrefix, tokenLogProbs } from "../src/model/logprobs";
 import { sharedPromptBatches } from "../src/murphy/packing";
 import type { TrainingExample } from "../src/murphy/pipeline";
 import { AdamW, optimizerStep, sftLoss } from "../src/model/train";
 import { installWasmKernels } from "../src/model/wasm-kernels";
+import { nativeSquaredNorms } from "../src/model/fused/optimizer";
+import { embedding } from "../src/model/ops";
+import { normDense } from "../src/model/fused/norm-dense";
+import { mlpBlock } from "../src/model/fused/mlp";
+import { attentionBlock } from "../src/model/fused/attention";
 import { Rng } from "../src/util/rng";
 
 let fastBackend = "cpu";
@@ -84,21 +90,6 @@ test("nativeMatMul equals a float64 product for all transposes, ranks 2 and 3, o
   }
 });
 
-test("nativeMatMulSum adds its products in one output (rank 3, mixed transposes)", () => {
-  if (!nativeMatMulAvailable()) return;
-  const before = tf.memory().numTensors;
-  tf.tidy(() => {
-    const [a1, b1] = [random([2, 5, 4], "s-a1") as tf.Tensor3D, random([2, 3, 4], "s-b1") as tf.Tensor3D];
-    const [a2, b2] = [random([2, 6, 5], "s-a2") as tf.Tensor3D, random([2, 6, 3], "s-b2") as tf.Tensor3D];
-    const got = nativeMatMulSum([{ a: a1, b: b1, transB: true }, { a: a2, b: b2, transA: true }], 0.5)!.dataSync();
-    const want = tf.mul(tf.add(tf.matMul(a1, b1, false, true), tf.matMul(a2, b2, true, false)), 0.5).dataSync();
-    assert.equal(got.length, want.length);
-    for (let i = 0; i < got.length; i++) assert.ok(Math.abs(got[i] - want[i]) < 1e-5, `element ${i}: ${got[i]} vs ${want[i]}`);
-    assert.throws(() => nativeMatMulSum([{ a: a1, b: b1, transB: true }, { a: a2, b: b2 }]), /do not match/);
-  });
-  assert.equal(tf.memory().numTensors, before);
-});
-
 test("nativeSplitHeads equals reshape + transpose per column block, nativeMergeHeads undoes it, and each one's gradient is the other", () => {
   if (!nativeMatMulAvailable()) return;
   const [B, T, H, hd, C] = [2, 3, 2, 4, 3];
@@ -135,6 +126,134 @@ test("nativeSplitHeads equals reshape + transpose per column block, nativeMergeH
 test("nativeMatMul rejects operands whose inner sizes differ", () => {
   if (!nativeMatMulAvailable()) return;
   tf.tidy(() => assert.throws(() => nativeMatMul(tf.ones([2, 3]) as tf.Tensor2D, tf.ones([2, 3]) as tf.Tensor2D), /do not match/));
+});
+
+/**
+ * Value and gradients of `f(...inputs)` (its output weighted by fixed random numbers and summed)
+ * with the native kernels and without them (tf's ops on the same backend): a fused op against
+ * its fallback. Returns the worst absolute difference, relative to the fallback's largest value,
+ * for the value and for each input's gradient.
+ */
+function nativeVersusFallback(name: string, f: (...xs: tf.Tensor[]) => tf.Tensor, inputs: tf.Tensor[]): number[] {
+  const run = (native: boolean) => {
+    setNativeKernelsEnabled(native);
+    try {
+      return tf.tidy(() => {
+        const y = f(...inputs);
+        const weights = random(y.shape, `${name}-weights`);
+        const grads = tf.grads((...xs: tf.Tensor[]) => tf.sum(tf.mul(f(...xs), weights)))(inputs);
+        return [y, ...grads].map((t) => Array.from(t.dataSync()));
+      });
+    } finally {
+      setNativeKernelsEnabled(true);
+    }
+  };
+  const [fast, plain] = [run(true), run(false)];
+  return fast.map((values, i) => {
+    const scale = Math.max(1e-30, ...plain[i].map(Math.abs));
+    return Math.max(...values.map((v, j) => Math.abs(v - plain[i][j]))) / scale;
+  });
+}
+
+test("embedding: the native gradient (rows scattered into the table) equals the one-hot product", () => {
+  if (!nativeMatMulAvailable()) return;
+  const before = tf.memory().numTensors;
+  const ids = tf.tensor1d([3, 0, 3, 5, 1, 3, 0], "int32");
+  const table = random([7, 4], "embedding-table");
+  const errors = nativeVersusFallback("embedding", (t) => embedding(ids, t as tf.Tensor2D), [table]);
+  errors.forEach((e, i) => assert.ok(e < 1e-6, `${i === 0 ? "value" : "gradient"}: relative difference ${e}`));
+  tf.dispose([ids, table]);
+  assert.equal(tf.memory().numTensors, before);
+});
+
+/** Assert every relative difference of `nativeVersusFallback` is below 1e-5 (float32 sums in another order). */
+function assertMatchesFallback(name: string, f: (...xs: tf.Tensor[]) => tf.Tensor, inputs: tf.Tensor[]): void {
+  const errors = nativeVersusFallback(name, f, inputs);
+  errors.forEach((e, i) => assert.ok(e < 1e-5, `${name} ${i === 0 ? "value" : `gradient of input ${i - 1}`}: relative difference ${e}`));
+}
+
+test("fused blocks (norm + product, MLP, attention on packed q|k|v with and without a prefix) equal their tf fallbacks, gradients too", () => {
+  if (!nativeMatMulAvailable()) return;
+  const before = tf.memory().numTensors;
+  tf.tidy(() => {
+    const [D, H] = [8, 2];
+    const x = random([6, D], "block-x");
+    const g = tf.add(1, tf.mul(0.1, random([D], "block-g")));
+    assertMatchesFallback("normDense", (xs, gs, w) => normDense(xs as tf.Tensor2D, gs as tf.Tensor1D, w as tf.Tensor2D), [x, g, random([D, 5], "block-w")]);
+    const mlp = (xs: tf.Tensor, gs: tf.Tensor, wfc: tf.Tensor, wproj: tf.Tensor) => mlpBlock(xs as tf.Tensor2D, gs as tf.Tensor1D, wfc as tf.Tensor2D, wproj as tf.Tensor2D);
+    assertMatchesFallback("mlpBlock", mlp, [x, g, random([D, 12], "block-wfc"), random([12, D], "block-wproj")]);
+    // Two rows of three positions, causal only.
+    const wo = random([D, D], "block-wo");
+    const causal = (xs: tf.Tensor, qkv: tf.Tensor, w: tf.Tensor) => attentionBlock(xs as tf.Tensor2D, qkv as tf.Tensor2D, w as tf.Tensor2D, 2, H);
+    assertMatchesFallback("attentionBlock", causal, [x, random([6, 3 * D], "block-qkv"), wo]);
+    // Four rows of four positions after two prefixes of (padded) length 5, the second 3 long;
+    // rows 0, 1 and 3 continue prefix 1, row 2 prefix 0 (runs of 2, 1 and 1 rows).
+    const after = (xs: tf.Tensor, qkv: tf.Tensor, w: tf.Tensor, pqkv: tf.Tensor) =>
+      attentionBlock(xs as tf.Tensor2D, qkv as tf.Tensor2D, w as tf.Tensor2D, 4, H, { rowGroup: [1, 1, 0, 1], lengths: [5, 3], qkv: pqkv as tf.Tensor2D });
+    assertMatchesFallback("attentionBlock after a prefix", after, [random([16, D], "block-x2"), random([16, 3 * D], "block-qkv2"), wo, random([10, 3 * D], "block-prefix")]);
+    const prefix = { rowGroup: [1, 0, 1], lengths: [5, 3] };
+    // Longer rows: the native causal products run in blocks of 32 positions (40 = 32 + 8).
+    const long = (xs: tf.Tensor, qkv: tf.Tensor, w: tf.Tensor) => attentionBlock(xs as tf.Tensor2D, qkv as tf.Tensor2D, w as tf.Tensor2D, 2, H);
+    assertMatchesFallback("attentionBlock, 40 positions", long, [random([80, D], "block-x3"), random([80, 3 * D], "block-qkv3"), wo]);
+    const longAfter = (xs: tf.Tensor, qkv: tf.Tensor, w: tf.Tensor, pqkv: tf.Tensor) =>
+      attentionBlock(xs as tf.Tensor2D, qkv as tf.Tensor2D, w as tf.Tensor2D, 3, H, { ...prefix, qkv: pqkv as tf.Tensor2D });
+    assertMatchesFallback("attentionBlock, 33 positions after a prefix", longAfter, [random([99, D], "block-x4"), random([99, 3 * D], "block-qkv4"), wo, random([10, 3 * D], "block-prefix4")]);
+  });
+  assert.equal(tf.memory().numTensors, before);
+});
+
+test("fused ops keep weights (variables) by reference: same gradients as saved tensors, and an error if one changes before the backward pass", () => {
+  if (!nativeMatMulAvailable()) return;
+  const [x, g, values] = [random([6, 8], "ref-x"), tf.ones([8]), random([8, 5], "ref-w")];
+  const before = tf.memory().numTensors;
+  const w = tf.variable(values, true, "fused-ref/w") as tf.Variable<tf.Rank.R2>;
+  const grads = (weight: tf.Tensor) => tf.tidy(() => Array.from(tf.grad((xs: tf.Tensor) => tf.sum(normDense(xs as tf.Tensor2D, g as tf.Tensor1D, weight as tf.Tensor2D)))(x).dataSync()));
+  assert.deepEqual(grads(w), grads(values));
+  assert.equal(tf.memory().numTensors, before + 1, "only the variable is new");
+  // (A failed backward pass leaves tf's saved tensors behind; no count is checked after it.)
+  assert.throws(
+    () => tf.grad((xs: tf.Tensor) => {
+      const y = normDense(xs as tf.Tensor2D, g as tf.Tensor1D, w);
+      w.assign(tf.zerosLike(w));
+      return tf.sum(y);
+    })(x),
+    /changed between the forward and the backward pass/,
+  );
+  tf.dispose([x, g, values, w]);
+});
+
+test("the fused optimizer kernels: squared norms of summed parts, and AdamW on parts with a clip factor, equal tf's", () => {
+  if (!nativeMatMulAvailable()) return;
+  const before = tf.memory().numTensors;
+  tf.tidy(() => {
+    const [a, b, c] = [random([700], "n-a"), random([700], "n-b"), random([3, 4], "n-c")];
+    const got = nativeSquaredNorms([[a, b], [c]])!;
+    const want = [tf.sum(tf.square(tf.add(a, b))).dataSync()[0], tf.sum(tf.square(c)).dataSync()[0]];
+    want.forEach((w, i) => assert.ok(Math.abs(got[i] - w) < 1e-5 * w, `weight ${i}: ${got[i]} vs ${w}`));
+  });
+  // Three steps of AdamW (a decayed matrix and an undecayed gain), each gradient given as two
+  // parts and scaled by 0.5, with the native kernel and with tf's ops.
+  const run = (native: boolean) => {
+    setNativeKernelsEnabled(native);
+    try {
+      const weights = tf.tidy(() => [tf.variable(random([5, 3], "adam-w"), true, "fused-adam/w"), tf.variable(random([3], "adam-g"), true, "fused-adam/g")]);
+      const optimizer = new AdamW({ learningRate: 0.1, weightDecay: 0.1 });
+      for (let step = 0; step < 3; step++) {
+        const parts = new Map(weights.map((w, i) => [w.name, [random(w.shape, `part${i}a${step}`), random(w.shape, `part${i}b${step}`)]]));
+        optimizer.applyGradientSums(parts, 0.5);
+        tf.dispose([...parts.values()].flat());
+      }
+      const values = weights.map((w) => Array.from(w.dataSync()));
+      optimizer.dispose();
+      tf.dispose(weights);
+      return values;
+    } finally {
+      setNativeKernelsEnabled(true);
+    }
+  };
+  const [fast, plain] = [run(true), run(false)];
+  fast.forEach((w, i) => w.forEach((x, j) => assert.ok(Math.abs(x - plain[i][j]) < 1e-6, `weight ${i}[${j}]: ${x} vs ${plain[i][j]}`)));
+  assert.equal(tf.memory().numTensors, before);
 });
 
 const CONFIG: GPTConfig = { vocabSize: 23, blockSize: 12, dModel: 16, nLayer: 2, nHead: 2, mlpRatio: 4 };

@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { selectBackend } from "../src/backend";
 import { grpoLoss, type LossInputs, type LossOptions } from "../src/murphy/loss";
+import { nativeMatMulAvailable, setNativeKernelsEnabled } from "../src/model/native-kernels";
 
 before(async () => {
   await selectBackend();
@@ -179,4 +180,30 @@ test("bad inputs are rejected with the field and the expected value", () => {
   assert.throws(() => grpoLoss(x, { ...ok, normalization: "mean" as "token" }), /normalization must be "token", "sequence" or "constant"/);
   tf.dispose([lp, wrongMask, fractional]);
   disposeInputs(x);
+});
+
+test("where the native kernels run, the fused loss (one custom op) gives tf's loss and gradient", () => {
+  if (!nativeMatMulAvailable()) return;
+  const before = tf.memory().numTensors;
+  const normalizations: Partial<LossOptions>[] = [
+    { normalization: "token" },
+    { normalization: "token", batchTokens: 10 },
+    { normalization: "sequence" },
+    { normalization: "sequence", batchSequences: 5 },
+    { normalization: "constant" },
+    { normalization: "constant", maxTokens: 10 },
+  ];
+  for (const beta of [0, 0.1]) {
+    for (const extra of normalizations) {
+      const options = { epsLow: EPS_LOW, epsHigh: EPS_HIGH, beta, normalization: "token", ...extra } as LossOptions;
+      const fused = [lossValue(options), gradient(options)] as const;
+      setNativeKernelsEnabled(false);
+      const plain = [lossValue(options), gradient(options)] as const;
+      setNativeKernelsEnabled(true);
+      const what = `${JSON.stringify(extra)} beta ${beta}`;
+      close(fused[0], plain[0], 1e-6, `loss ${what}`);
+      fused[1].forEach((row, i) => row.forEach((g, j) => close(g, plain[1][i][j], 1e-7, `grad[${i}][${j}] ${what}`)));
+    }
+  }
+  assert.equal(tf.memory().numTensors, before);
 });

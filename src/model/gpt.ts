@@ -18,9 +18,22 @@
 import * as tf from "@tensorflow/tfjs";
 import { Rng } from "../util/rng";
 import { appendSlots, cachedAttention, type KVCache, type LayerCache } from "./kv-cache";
-import { causalAttention, dense, embedding, prefixAttention, rmsNorm } from "./ops";
+import { attentionBlock, type AttentionPrefix } from "./fused/attention";
+import { mlpBlock } from "./fused/mlp";
+import { normDense } from "./fused/norm-dense";
+import { dense, embedding, rmsNorm } from "./ops";
 import { nativeMatMulAvailable, nativeMergeHeads, nativeSplitHeads } from "./native-kernels";
 import { gatherRows } from "./wasm-kernels";
+
+/**
+ * What `GPT.prefixKeysValues` returns for G prompt prefixes of P (padded) positions: per layer
+ * the prefixes' packed q | k | v projections `[G*P, 3D]` (completions read their k and v blocks).
+ */
+export interface PrefixProjections {
+  qkv: tf.Tensor2D[];
+  groups: number;
+  length: number;
+}
 
 export interface GPTConfig {
   /** Number of token ids; must equal the tokenizer's vocabulary size (pad id 0 included). */
@@ -204,7 +217,8 @@ export class GPT {
 
   /**
    * Queries, keys and values of layer `l` for `h: [B*T, D]` (the normed residual stream), each
-   * `[B*H, T, hd]`. wqkv's columns are [q | k | v]. With the native kernels: one product with the
+   * `[B*H, T, hd]`, as the sampling cache keeps them (training reads the packed product instead:
+   * `block`). wqkv's columns are [q | k | v]. With the native kernels: one product with the
    * whole wqkv, then one copy pass into the three head layouts (./native-kernels). Otherwise the
    * three `[D, D]` column blocks are sliced from the weight and applied separately, because on
    * wasm slicing the `[B*T, 3D]` product instead costs three full copies of it (the Slice kernel
@@ -223,42 +237,59 @@ export class GPT {
   }
 
   /**
-   * The rest of block `l` after attention: merge the heads `[B*H, T, hd]` back into rows, project
-   * with attn.wo into the residual stream `x: [B*T, D]`, then the pre-norm MLP. Returns the new x.
+   * The rest of block `l` after cached attention (sampling): merge the heads `[B*H, T, hd]` back
+   * into rows, project with attn.wo into the residual stream `x: [B*T, D]`, then the MLP.
    */
   private finishBlock(x: tf.Tensor2D, heads: tf.Tensor3D, l: number, B: number, T: number): tf.Tensor2D {
     const { dModel: D, nHead: H } = this.config;
     const merged = nativeMergeHeads([heads], B) ?? (tf.reshape(tf.transpose(tf.reshape(heads, [B, H, T, this.headDim]), [0, 2, 1, 3]), [B * T, D]) as tf.Tensor2D);
     const attended = tf.add(x, dense(merged, this.w(`h.${l}.attn.wo`))) as tf.Tensor2D;
-    const hidden = tf.relu(dense(rmsNorm(attended, this.w(`h.${l}.ln2.g`)), this.w(`h.${l}.mlp.wfc`)));
-    return tf.add(attended, dense(hidden, this.w(`h.${l}.mlp.wproj`))) as tf.Tensor2D;
+    return this.mlp(attended, l);
+  }
+
+  /** The pre-norm MLP of block `l` with its residual (./fused/mlp). */
+  private mlp(x: tf.Tensor2D, l: number): tf.Tensor2D {
+    return mlpBlock(x, this.w(`h.${l}.ln2.g`), this.w(`h.${l}.mlp.wfc`), this.w(`h.${l}.mlp.wproj`));
+  }
+
+  /** The packed q | k | v projection of layer `l` of the residual stream `x: [B*T, D]`: `[B*T, 3D]`. */
+  private projectQkv(x: tf.Tensor2D, l: number): tf.Tensor2D {
+    return normDense(x, this.w(`h.${l}.ln1.g`), this.w(`h.${l}.attn.wqkv`));
+  }
+
+  /**
+   * Block `l` for training and scoring, given the stream `x: [B*T, D]` and its projection `qkv`:
+   * attention (causal, after a shared prefix when given) with its residual, then the MLP. Both
+   * halves are one fused op each (./fused/).
+   */
+  private block(x: tf.Tensor2D, qkv: tf.Tensor2D, l: number, B: number, prefix?: AttentionPrefix): tf.Tensor2D {
+    return this.mlp(attentionBlock(x, qkv, this.w(`h.${l}.attn.wo`), B, this.config.nHead, prefix), l);
   }
 
   /**
    * Keys and values of every layer for a batch of prompt prefixes, differentiable: the part of a
    * shared-prompt update that runs once per sibling group instead of once per completion.
    * `ids: [G, P]` int32, rows right-padded (padding is causal-masked from every real position and
-   * hidden from completions by `logitsAfterPrefix`'s bias). Returns per layer `[G*H, P, hd]`.
-   * The last layer's attention and MLP are skipped: nothing reads the prefix's own outputs.
+   * hidden from completions by `logitsAfterPrefix`). Returns per layer the packed projections
+   * `[G*P, 3D]` (see `PrefixProjections`). The last layer's attention and MLP are skipped:
+   * nothing reads the prefix's own outputs.
    */
-  prefixKeysValues(ids: tf.Tensor2D): { keys: tf.Tensor3D[]; values: tf.Tensor3D[] } {
+  prefixKeysValues(ids: tf.Tensor2D): PrefixProjections {
     this.checkIds(ids, "GPT.prefixKeysValues");
     const [G, P] = ids.shape;
     const { dModel: D, nLayer } = this.config;
-    return tf.tidy(() => {
+    const qkv = tf.tidy(() => {
       const tokens = embedding(tf.reshape(ids, [-1]) as tf.Tensor1D, this.w("wte"));
       const positions = tf.slice(this.w<tf.Rank.R2>("wpe"), [0, 0], [P, D]);
       let x = tf.reshape(tf.add(tf.reshape(tokens, [G, P, D]), positions), [G * P, D]) as tf.Tensor2D;
-      const keys: tf.Tensor3D[] = [];
-      const values: tf.Tensor3D[] = [];
+      const layers: tf.Tensor2D[] = [];
       for (let l = 0; l < nLayer; l++) {
-        const [q, k, v] = this.projectHeads(rmsNorm(x, this.w(`h.${l}.ln1.g`)), l, G, P);
-        keys.push(k);
-        values.push(v);
-        if (l < nLayer - 1) x = this.finishBlock(x, causalAttention(q, k, v), l, G, P);
+        layers.push(this.projectQkv(x, l));
+        if (l < nLayer - 1) x = this.block(x, layers[l], l, G);
       }
-      return { keys, values };
+      return layers;
     });
+    return { qkv, groups: G, length: P };
   }
 
   /**
@@ -271,19 +302,11 @@ export class GPT {
    *   `prefixLengths[g]` the real (unpadded) length of prefix g.
    * Returns `[B, S, V]`; row b, column j predicts the token after ids[b, j].
    */
-  logitsAfterPrefix(
-    ids: tf.Tensor2D,
-    positions: tf.Tensor2D,
-    prefix: { keys: tf.Tensor3D[]; values: tf.Tensor3D[] },
-    rowGroup: readonly number[],
-    prefixLengths: readonly number[],
-  ): tf.Tensor3D {
+  logitsAfterPrefix(ids: tf.Tensor2D, positions: tf.Tensor2D, prefix: PrefixProjections, rowGroup: readonly number[], prefixLengths: readonly number[]): tf.Tensor3D {
     this.checkIds(ids, "GPT.logitsAfterPrefix");
     const [B, S] = ids.shape;
-    const { dModel: D, nHead: H, nLayer, vocabSize: V, blockSize } = this.config;
-    const hd = this.headDim;
-    const [GH, P] = prefix.keys[0].shape;
-    const G = GH / H;
+    const { nLayer, vocabSize: V, blockSize } = this.config;
+    const { groups: G, length: P } = prefix;
     if (rowGroup.length !== B || rowGroup.some((g) => !Number.isInteger(g) || g < 0 || g >= G)) {
       throw new Error(`GPT.logitsAfterPrefix: rowGroup must hold ${B} prefix indices in [0, ${G}) (got [${rowGroup}])`);
     }
@@ -296,22 +319,10 @@ export class GPT {
       const tokens = embedding(tf.reshape(ids, [-1]) as tf.Tensor1D, this.w("wte"));
       const placed = embedding(tf.reshape(positions, [-1]) as tf.Tensor1D, this.w("wpe"));
       let x = tf.add(tokens, placed) as tf.Tensor2D;
-      const bias = new Float32Array(B * P);
-      rowGroup.forEach((g, b) => bias.fill(-1e9, b * P + prefixLengths[g], (b + 1) * P));
-      const prefixBias = tf.tensor4d(bias, [B, 1, 1, P]);
-      // Each row's copy of its prefix's keys/values: a 0/1 selection matrix [B, G] times the
-      // prefixes as rows [G, H*P*hd]; the product's gradient sums the copies' gradients back
-      // into their prefix (a plain matMul, fast on every backend, defined for G = 1 too).
-      const select = new Float32Array(B * G);
-      rowGroup.forEach((g, b) => (select[b * G + g] = 1));
-      const selection = tf.tensor2d(select, [B, G]);
-      const perRow = (t: tf.Tensor3D) => tf.reshape(dense(selection, tf.reshape(t, [G, H * P * hd]) as tf.Tensor2D), [B * H, P, hd]) as tf.Tensor3D;
       for (let l = 0; l < nLayer; l++) {
-        const [q, k, v] = this.projectHeads(rmsNorm(x, this.w(`h.${l}.ln1.g`)), l, B, S);
-        const heads = prefixAttention(q, perRow(prefix.keys[l]), perRow(prefix.values[l]), k, v, prefixBias);
-        x = this.finishBlock(x, heads, l, B, S);
+        x = this.block(x, this.projectQkv(x, l), l, B, { qkv: prefix.qkv[l], rowGroup, lengths: prefixLengths });
       }
-      return tf.reshape(dense(rmsNorm(x, this.w("lnf.g")), this.w("head")), [B, S, V]) as tf.Tensor3D;
+      return tf.reshape(normDense(x, this.w("lnf.g"), this.w("head")), [B, S, V]) as tf.Tensor3D;
     });
   }
 
@@ -340,18 +351,13 @@ export class GPT {
   logits(ids: tf.Tensor2D): tf.Tensor3D {
     this.checkIds(ids, "GPT.logits");
     const [B, T] = ids.shape;
-    const { dModel: D, nHead: H, nLayer, vocabSize: V } = this.config;
-    const hd = this.headDim;
+    const { dModel: D, nLayer, vocabSize: V } = this.config;
     return tf.tidy(() => {
       const tokens = embedding(tf.reshape(ids, [-1]) as tf.Tensor1D, this.w("wte"));
       const positions = tf.slice(this.w<tf.Rank.R2>("wpe"), [0, 0], [T, D]);
       let x = tf.reshape(tf.add(tf.reshape(tokens, [B, T, D]), positions), [B * T, D]) as tf.Tensor2D;
-      for (let l = 0; l < nLayer; l++) {
-        const [q, k, v] = this.projectHeads(rmsNorm(x, this.w(`h.${l}.ln1.g`)), l, B, T);
-        x = this.finishBlock(x, causalAttention(q, k, v), l, B, T);
-      }
-      const out = dense(rmsNorm(x, this.w("lnf.g")), this.w("head"));
-      return tf.reshape(out, [B, T, V]) as tf.Tensor3D;
+      for (let l = 0; l < nLayer; l++) x = this.block(x, this.projectQkv(x, l), l, B);
+      return tf.reshape(normDense(x, this.w("lnf.g"), this.w("head")), [B, T, V]) as tf.Tensor3D;
     });
   }
 

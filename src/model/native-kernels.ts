@@ -4,9 +4,11 @@
  * module (native/kernels.c, built by scripts/build-native.sh into build/native/) computes
  * `op(A) @ op(B)` in place on that memory with OpenBLAS's cblas_sgemm: AVX2/FMA on x86 instead of
  * XNNPACK's 128-bit wasm SIMD, and transposed operands as flags instead of transpose kernels.
- * Next to the products: fused row-wise kernels (log-softmax with picked token and entropy, the
- * attention softmaxes and their gradients, RMSNorm, AdamW) and the split of projected rows into
- * attention heads and back, each one pass over its tensors instead of a chain of tfjs kernels.
+ * Next to the products: fused row-wise kernels (log-softmax with picked token and entropy,
+ * RMSNorm, the embedding gradient) and the split of projected rows into attention heads and
+ * back (for the sampling cache), each one pass over its tensors instead of a chain of tfjs
+ * kernels. Whole transformer blocks, attention included, and the optimizer step chain several
+ * of these steps inside one kernel launch (./native-heap, ./fused/).
  *
  * Everything here is optional: on any other backend, without the built module, without
  * OpenBLAS, or with MURPHY_NATIVE=0, every `native...` function returns null and the caller
@@ -20,7 +22,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 
-interface NativeModule {
+export interface NativeModule {
   info(): { available: boolean; error?: string; core?: string; config?: string; threads?: number };
   setThreads(n: number): void;
   gemm(heap: ArrayBuffer, params: Float64Array): void;
@@ -28,10 +30,11 @@ interface NativeModule {
 }
 
 /** The parts of tfjs-backend-wasm's backend object used here (tfjs-backend-wasm 4.22). */
-interface WasmBackendInternals {
+export interface WasmBackendInternals {
   wasm: { HEAPU8: Uint8Array };
   dataIdMap: { get(dataId: unknown): { memoryOffset: number } | undefined };
-  makeOutput(shape: number[], dtype: "float32"): tf.TensorInfo;
+  makeOutput(shape: number[], dtype: "float32" | "int32"): tf.TensorInfo;
+  disposeData(dataId: unknown, force?: boolean): boolean;
 }
 
 /** Where scripts/build-native.sh puts the module (the project root's build/ folder). */
@@ -51,7 +54,21 @@ interface HeadsAttrs {
 }
 
 /** Op numbers of native/kernels.c `run`. */
-const OP = { logprobs: 1, logprobsGrad: 2, causalSoftmax: 3, softmaxGrad: 4, rmsNorm: 5, rmsNormGrad: 6, adam: 7, prefixSoftmax: 8, prefixSoftmaxGrad: 9, splitHeads: 10, mergeHeads: 11 } as const;
+export const OP = {
+  logprobs: 1,
+  logprobsGrad: 2,
+  rmsNorm: 3,
+  rmsNormGrad: 4,
+  adam: 5,
+  splitHeads: 6,
+  mergeHeads: 7,
+  sumSquares: 8,
+  scatterRows: 9,
+  attention: 10,
+  attentionGrad: 11,
+  relu: 12,
+  reluGrad: 13,
+} as const;
 
 /** A fused kernel's parameter: a number, or the heap offset (+ plus floats) of input i / output i. */
 type Param = number | { input: number; plus?: number } | { output: number; plus?: number };
@@ -98,36 +115,27 @@ export function setNativeThreads(threads: number): void {
   load().module?.setThreads(threads);
 }
 
-/** A GEMM kernel's attributes: one `[transA, transB]` pair per product term, and alpha. */
+/** A GEMM kernel's attributes. */
 interface GemmAttrs {
-  flags: boolean[][];
+  transA: boolean;
+  transB: boolean;
   alpha: number;
 }
 
-/**
- * `alpha * sum_i op(a_i) @ op(b_i)` into one new output (inputs a0, b0, a1, b1, ...): the first
- * product writes the output (beta 0), each further one adds to it (beta 1), so a sum of products
- * costs no extra tensor and no add kernel.
- */
-function gemmKernel(inputs: tf.NamedTensorInfoMap, backendIn: unknown, attrs: GemmAttrs): tf.TensorInfo {
+/** `alpha * op(a) @ op(b)` into a new output (rank 2, or rank 3: one product per slice). */
+function gemmKernel(inputs: tf.NamedTensorInfoMap, backendIn: unknown, { transA, transB, alpha }: GemmAttrs): tf.TensorInfo {
   const backend = backendIn as WasmBackendInternals;
   const module = load().module!;
-  const terms = attrs.flags.map(([transA, transB], i) => ({ a: inputs[`a${i}`] as tf.TensorInfo, b: inputs[`b${i}`] as tf.TensorInfo, transA, transB }));
-  const batched = terms[0].a.shape.length === 3;
-  const shapeOf = (t: (typeof terms)[number]) => {
-    const [G, aRows, aCols] = batched ? t.a.shape : [1, ...t.a.shape];
-    const [, bRows, bCols] = batched ? t.b.shape : [1, ...t.b.shape];
-    return { G, aRows, aCols, bRows, bCols, M: t.transA ? aCols : aRows, K: t.transA ? aRows : aCols, N: t.transB ? bRows : bCols };
-  };
-  const first = shapeOf(terms[0]);
-  const out = backend.makeOutput(batched ? [first.G, first.M, first.N] : [first.M, first.N], "float32");
+  const [a, b] = [inputs.a as tf.TensorInfo, inputs.b as tf.TensorInfo];
+  const batched = a.shape.length === 3;
+  const [G, aRows, aCols] = batched ? a.shape : [1, ...a.shape];
+  const [, bRows, bCols] = batched ? b.shape : [1, ...b.shape];
+  const [M, K, N] = [transA ? aCols : aRows, transA ? aRows : aCols, transB ? bRows : bCols];
+  const out = backend.makeOutput(batched ? [G, M, N] : [M, N], "float32");
   const offset = (t: tf.TensorInfo) => backend.dataIdMap.get(t.dataId)!.memoryOffset / 4;
-  terms.forEach((t, i) => {
-    const { G, aRows, aCols, bRows, bCols, M, N, K } = shapeOf(t);
-    params.set([t.transA ? 1 : 0, t.transB ? 1 : 0, M, N, K, attrs.alpha, offset(t.a), aCols, aRows * aCols, offset(t.b), bCols, bRows * bCols, i === 0 ? 0 : 1, offset(out), N, M * N, G]);
-    // Read the heap after makeOutput: an allocation may grow (and so replace) the wasm memory.
-    module.gemm(backend.wasm.HEAPU8.buffer as ArrayBuffer, params);
-  });
+  params.set([transA ? 1 : 0, transB ? 1 : 0, M, N, K, alpha, offset(a), aCols, aRows * aCols, offset(b), bCols, bRows * bCols, 0, offset(out), N, M * N, G]);
+  // Read the heap after makeOutput: an allocation may grow (and so replace) the wasm memory.
+  module.gemm(backend.wasm.HEAPU8.buffer as ArrayBuffer, params);
   return out;
 }
 
@@ -247,6 +255,11 @@ function ready(): boolean {
   return true;
 }
 
+/** The native module when the native path is on (see `ready`), registering the kernels here first; else null. */
+export function nativeModule(): NativeModule | null {
+  return ready() ? load().module : null;
+}
+
 /** True when `nativeMatMul` will compute (wasm backend, module built, OpenBLAS found). */
 export function nativeMatMulAvailable(): boolean {
   return ready();
@@ -258,37 +271,14 @@ export function nativeMatMulAvailable(): boolean {
  * `op(x)` is x transposed (last two axes) when the flag is set. No gradient (see ./ops).
  */
 export function nativeMatMul<T extends tf.Tensor2D | tf.Tensor3D>(a: T, b: T, transA = false, transB = false, alpha = 1): T | null {
-  return nativeMatMulSum([{ a, b, transA, transB }], alpha);
-}
-
-/** One term `op(a) @ op(b)` of `nativeMatMulSum`. */
-export interface ProductTerm<T extends tf.Tensor2D | tf.Tensor3D> {
-  a: T;
-  b: T;
-  transA?: boolean;
-  transB?: boolean;
-}
-
-/**
- * `alpha * sum_i op(a_i) @ op(b_i)` (every term of the same output shape) in one kernel, or null
- * when the native path is not available. E.g. attention over a prefix and over the rows' own
- * keys: `pPrefix @ vPrefix + pSelf @ vSelf` without a separate add.
- */
-export function nativeMatMulSum<T extends tf.Tensor2D | tf.Tensor3D>(terms: ProductTerm<T>[], alpha = 1): T | null {
-  if (terms.length === 0 || terms.some((t) => t.a.dtype !== "float32" || t.b.dtype !== "float32" || t.a.rank !== t.b.rank || t.a.rank !== terms[0].a.rank) || !ready()) return null;
-  let outShape: number[] | undefined;
-  for (const { a, b, transA = false, transB = false } of terms) {
-    const r = a.rank;
-    const [ak, bk] = [a.shape[r - (transA ? 2 : 1)], b.shape[r - (transB ? 1 : 2)]];
-    const shape = [...(r === 3 ? [a.shape[0]] : []), a.shape[r - (transA ? 1 : 2)], b.shape[r - (transB ? 2 : 1)]];
-    if (ak !== bk || (r === 3 && a.shape[0] !== b.shape[0]) || (outShape && !tf.util.arraysEqual(shape, outShape))) {
-      throw new Error(`nativeMatMul: shapes [${a.shape}]${transA ? "^T" : ""} and [${b.shape}]${transB ? "^T" : ""} do not match${outShape ? ` (or their product is not [${outShape}])` : ""}`);
-    }
-    outShape = shape;
+  if (a.dtype !== "float32" || b.dtype !== "float32" || a.rank !== b.rank || !ready()) return null;
+  const r = a.rank;
+  const [ak, bk] = [a.shape[r - (transA ? 2 : 1)], b.shape[r - (transB ? 1 : 2)]];
+  if (ak !== bk || (r === 3 && a.shape[0] !== b.shape[0])) {
+    throw new Error(`nativeMatMul: shapes [${a.shape}]${transA ? "^T" : ""} and [${b.shape}]${transB ? "^T" : ""} do not match`);
   }
-  const inputs = Object.fromEntries(terms.flatMap((t, i) => [[`a${i}`, t.a], [`b${i}`, t.b]]));
-  const attrs: GemmAttrs = { flags: terms.map((t) => [t.transA ?? false, t.transB ?? false]), alpha };
-  return tf.engine().runKernel(GEMM, inputs, attrs as unknown as tf.NamedAttrMap) as T;
+  const attrs: GemmAttrs = { transA, transB, alpha };
+  return tf.engine().runKernel(GEMM, { a, b }, attrs as unknown as tf.NamedAttrMap) as T;
 }
 
 const input = (i: number) => ({ input: i });
@@ -319,43 +309,6 @@ export function nativeTokenLogProbsGrad(logits: tf.Tensor2D, targets: tf.Tensor1
   return out && (out[0] as tf.Tensor2D);
 }
 
-/** `softmax` over the last axis of `scores[G, T, T]` with a causal mask (column j > row i is 0). */
-export function nativeCausalSoftmax(scores: tf.Tensor3D): tf.Tensor3D | null {
-  const [G, T] = scores.shape;
-  const out = fused(OP.causalSoftmax, [scores], [input(0), G, T, output(0)], [scores.shape]);
-  return out && (out[0] as tf.Tensor3D);
-}
-
-/** Softmax backward: `p * (dp - rowsum(dp * p)) * scale` for `p, dp [G, T, T]`. */
-export function nativeSoftmaxGrad(p: tf.Tensor3D, dp: tf.Tensor3D, scale: number): tf.Tensor3D | null {
-  const [G, T, S] = p.shape;
-  const out = fused(OP.softmaxGrad, [p, dp], [input(0), input(1), G * T, S, scale, output(0)], [p.shape]);
-  return out && (out[0] as tf.Tensor3D);
-}
-
-/**
- * The joint softmax of attention over a shared prefix and over the rows' own positions (see
- * ./ops prefixAttention): scores `prefix[G, S, P]` plus `bias[B, P]` (row g = b * H + h reads
- * bias row b; -1e9 hides a padding slot) and `own[G, S, S]` with a causal mask, normalised
- * together over both blocks: `{prefix: pP[G, S, P], own: pS[G, S, S]}`.
- */
-export function nativePrefixSoftmax(prefix: tf.Tensor3D, own: tf.Tensor3D, bias: tf.Tensor2D): { prefix: tf.Tensor3D; own: tf.Tensor3D } | null {
-  const [G, S, P] = prefix.shape;
-  const H = G / bias.shape[0];
-  const out = fused(OP.prefixSoftmax, [prefix, own, bias], [input(0), input(1), input(2), G, H, S, P, output(0), output(1)], [prefix.shape, own.shape]);
-  return out && { prefix: out[0] as tf.Tensor3D, own: out[1] as tf.Tensor3D };
-}
-
-/**
- * Backward of `nativePrefixSoftmax`: with `c = rowsum(dpP * pP) + rowsum(dpS * pS)`,
- * `dsP = pP * (dpP - c) * scale` and `dsS = pS * (dpS - c) * scale`.
- */
-export function nativePrefixSoftmaxGrad(pPrefix: tf.Tensor3D, pOwn: tf.Tensor3D, dPrefix: tf.Tensor3D, dOwn: tf.Tensor3D, scale: number): { prefix: tf.Tensor3D; own: tf.Tensor3D } | null {
-  const [G, S, P] = pPrefix.shape;
-  const out = fused(OP.prefixSoftmaxGrad, [pPrefix, pOwn, dPrefix, dOwn], [input(0), input(1), input(2), input(3), G * S, P, S, scale, output(0), output(1)], [pPrefix.shape, pOwn.shape]);
-  return out && { prefix: out[0] as tf.Tensor3D, own: out[1] as tf.Tensor3D };
-}
-
 /** RMSNorm forward `y = x * g * r`, `r = 1 / sqrt(mean(x^2) + eps)`: `{y[N, D], r[N]}`. */
 export function nativeRmsNorm(x: tf.Tensor2D, g: tf.Tensor1D, eps: number): { y: tf.Tensor2D; r: tf.Tensor1D } | null {
   const [N, D] = x.shape;
@@ -366,20 +319,17 @@ export function nativeRmsNorm(x: tf.Tensor2D, g: tf.Tensor1D, eps: number): { y:
 /** RMSNorm backward (formulas in ./ops rmsNorm): `{dx[N, D], dg[D]}`. */
 export function nativeRmsNormGrad(x: tf.Tensor2D, g: tf.Tensor1D, r: tf.Tensor1D, dy: tf.Tensor2D): { dx: tf.Tensor2D; dg: tf.Tensor1D } | null {
   const [N, D] = x.shape;
-  const out = fused(OP.rmsNormGrad, [x, g, r, dy], [input(0), input(1), input(2), input(3), N, D, output(0), output(1)], [[N, D], [D]]);
+  const out = fused(OP.rmsNormGrad, [x, g, r, dy], [input(0), input(1), input(2), input(3), N, D, output(0), output(1), 0], [[N, D], [D]]);
   return out && { dx: out[0] as tf.Tensor2D, dg: out[1] as tf.Tensor1D };
 }
 
-/** One AdamW update of a weight, as ../model/train.ts AdamW defines it: new `[weight, m, v]`. */
-export function nativeAdam(
-  weight: tf.Tensor,
-  m: tf.Tensor,
-  v: tf.Tensor,
-  grad: tf.Tensor,
-  h: { lr: number; beta1: number; beta2: number; correction1: number; correction2: number; epsilon: number; keep: number },
-): [tf.Tensor, tf.Tensor, tf.Tensor] | null {
-  const shape = weight.shape;
-  const params = [input(0), input(1), input(2), input(3), weight.size, h.lr, h.beta1, h.beta2, h.correction1, h.correction2, h.epsilon, h.keep, output(0), output(1), output(2)];
-  const out = fused(OP.adam, [weight, m, v, grad], params, [shape, shape, shape]);
-  return out && [out[0], out[1], out[2]];
+/**
+ * The gradient of an embedding lookup: `table[V, D]` with row v the sum of the rows of
+ * `dy[N, D]` whose id is v (`ids[N]` int32, each in [0, V)); one pass instead of a one-hot
+ * `[N, V]` matrix and a product. Null when the native path is not available.
+ */
+export function nativeScatterRows(dy: tf.Tensor2D, ids: tf.Tensor1D, vocab: number): tf.Tensor2D | null {
+  const [N, D] = dy.shape;
+  const out = fused(OP.scatterRows, [dy, ids], [input(0), input(1), N, vocab, D, output(0)], [[vocab, D]]);
+  return out && (out[0] as tf.Tensor2D);
 }

@@ -10,23 +10,15 @@
  * tf's own gradient of the straightforward formula on the cpu backend (test/model-ops.test.ts).
  *
  * Only standard tf ops are used, plus the custom kernels of ./native-kernels (OpenBLAS products
- * with transposes as flags, fused RMSNorm and attention softmax) and ./wasm-kernels when the
+ * with transposes as flags, fused RMSNorm, the embedding gradient) and ./wasm-kernels when the
  * backend is wasm, so the same code runs on tfjs-node (`tensorflow`) and cpu. Each op takes the
  * native kernel when it exists (the `native...` calls return null otherwise) and else the
- * tf-only form next to it, which is what every other backend runs.
+ * tf-only form next to it, which is what every other backend runs. The model's training path
+ * runs whole blocks as fused ops where the native kernels exist (./fused/); the attention ops
+ * here are their tf-only fallbacks.
  */
 import * as tf from "@tensorflow/tfjs";
-import {
-  nativeCausalSoftmax,
-  nativeMatMul,
-  nativeMatMulAvailable,
-  nativeMatMulSum,
-  nativePrefixSoftmax,
-  nativePrefixSoftmaxGrad,
-  nativeRmsNorm,
-  nativeRmsNormGrad,
-  nativeSoftmaxGrad,
-} from "./native-kernels";
+import { nativeMatMul, nativeRmsNorm, nativeRmsNormGrad, nativeScatterRows } from "./native-kernels";
 import { SLICED_MATMUL_MIN_ROWS, SLICED_MATMUL_MIN_WORK, gatherRows, installWasmKernels, slicedBatchMatMul } from "./wasm-kernels";
 
 /** Additive causal mask value: large enough that exp() underflows to exactly 0 in float32. */
@@ -94,11 +86,12 @@ export function dense(x: tf.Tensor2D, w: tf.Tensor2D): tf.Tensor2D {
 
 /**
  * Embedding lookup: `table[V, D]` rows picked by `ids[N]` (int32) -> `[N, D]`.
- * Forward copies the rows (gatherRows: wasm's own gather is slow). The gradient with respect to the table
- * is `onehot(ids)^T @ dy`: each position's gradient summed into its token's row, as a plain
- * matMul, which works on wasm where gather's own gradient does not. The ids get no gradient
- * (they are integers), so they are not an input of the custom op; a copy is saved for the
- * backward pass, which may run after the caller has disposed `ids`.
+ * Forward copies the rows (gatherRows: wasm's own gather is slow). The gradient with respect to
+ * the table sums each position's gradient into its token's row: one pass of the native kernels
+ * where available, else `onehot(ids)^T @ dy` as a plain matMul, which works on wasm where
+ * gather's own gradient does not. The ids get no gradient (they are integers), so they are not
+ * an input of the custom op; a copy is saved for the backward pass, which may run after the
+ * caller has disposed `ids`.
  */
 export function embedding(ids: tf.Tensor1D, table: tf.Tensor2D): tf.Tensor2D {
   if (ids.dtype !== "int32") throw new Error(`embedding: ids must be int32 (got ${ids.dtype})`);
@@ -109,6 +102,9 @@ export function embedding(ids: tf.Tensor1D, table: tf.Tensor2D): tf.Tensor2D {
     return {
       value: gatherRows(tableIn, Array.from(ids.dataSync())),
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        // Native: each row of dy added into its token's row, one pass (./native-kernels).
+        const scattered = nativeScatterRows(dy as tf.Tensor2D, saved[0] as tf.Tensor1D, vocab);
+        if (scattered) return [scattered];
         const oneHot = oneHotFloat(saved[0] as tf.Tensor1D, vocab);
         return [weightGradient(oneHot, dy as tf.Tensor2D)];
       },
@@ -206,12 +202,13 @@ export function causalMask(length: number): tf.Tensor2D {
 /**
  * Causal scaled dot-product attention over `G` independent (batch x head) slices:
  * `q, k, v [G, T, hd] -> [G, T, hd]`, with `softmax(q k^T / sqrt(hd) + causal mask) v`.
+ * The tf-only form of attention (./fused/attention runs it natively on the packed projections).
  *
  * Backward, with `P` the attention probabilities saved from the forward pass and `dO` the
  * output gradient: `dV = P^T dO`, `dP = dO V^T`, `dS = P * (dP - rowsum(dP * P)) / sqrt(hd)`,
- * `dQ = dS K`, `dK = dS^T Q`. With OpenBLAS the transposes are flags; otherwise every product
- * is a plain batched matMul, and the two that need a transposed `[T, T]` matrix are computed as
- * `dV = (dO^T P)^T` and `dK = (Q^T dS)^T`, so only `[T, hd]` slices are ever transposed.
+ * `dQ = dS K`, `dK = dS^T Q`. Every product is a plain batched matMul, and the two that need a
+ * transposed `[T, T]` matrix are computed as `dV = (dO^T P)^T` and `dK = (Q^T dS)^T`, so only
+ * `[T, hd]` slices are ever transposed.
  */
 export function causalAttention(q: tf.Tensor3D, k: tf.Tensor3D, v: tf.Tensor3D): tf.Tensor3D {
   const [, length, headDim] = q.shape;
@@ -219,19 +216,18 @@ export function causalAttention(q: tf.Tensor3D, k: tf.Tensor3D, v: tf.Tensor3D):
   const op = tf.customGrad((...args: CustomArgs) => {
     const [qs, ks, vs, save] = args as [tf.Tensor3D, tf.Tensor3D, tf.Tensor3D, tf.GradSaveFunc];
     const scaled = rawBatchMatMul(qs, ks, false, true, scale);
-    const probs = nativeCausalSoftmax(scaled) ?? (tf.softmax(tf.add(scaled, causalMask(length))) as tf.Tensor3D);
+    const probs = tf.softmax(tf.add(scaled, causalMask(length))) as tf.Tensor3D;
     save([qs, ks, vs, probs]);
     return {
       value: rawBatchMatMul(probs, vs),
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
         const [qSaved, kSaved, vSaved, p] = saved as tf.Tensor3D[];
         const dOut = dy as tf.Tensor3D;
-        const native = nativeMatMulAvailable();
-        const dV = native ? rawBatchMatMul(p, dOut, true, false) : t3(rawBatchMatMul(dOut, p, true, false));
+        const dV = t3(rawBatchMatMul(dOut, p, true, false));
         const dP = rawBatchMatMul(dOut, vSaved, false, true);
-        const dS = nativeSoftmaxGrad(p, dP, scale) ?? (tf.mul(tf.mul(p, tf.sub(dP, tf.sum(tf.mul(dP, p), -1, true))), scale) as tf.Tensor3D);
+        const dS = tf.mul(tf.mul(p, tf.sub(dP, tf.sum(tf.mul(dP, p), -1, true))), scale) as tf.Tensor3D;
         const dQ = rawBatchMatMul(dS, kSaved);
-        const dK = native ? rawBatchMatMul(dS, qSaved, true, false) : t3(rawBatchMatMul(qSaved, dS, true, false));
+        const dK = t3(rawBatchMatMul(qSaved, dS, true, false));
         return [dQ, dK, dV];
       },
     };
@@ -243,14 +239,13 @@ export function causalAttention(q: tf.Tensor3D, k: tf.Tensor3D, v: tf.Tensor3D):
  * Attention of completion rows over a shared prompt prefix and over themselves, with a gradient:
  * `softmax([q kp^T, q k^T] / sqrt(hd) + [prefixBias, causal]) [vp; v]`, computed without ever
  * concatenating the two key sets (on wasm a concat's gradient is two whole-input Slice copies).
+ * The tf-only form (./fused/attention runs it natively, reading each prefix in place).
  * - `q, k, v: [B*H, S, hd]`: the rows' own queries, keys and values (S completion positions);
- * - `kp, vp: [B*H, P, hd]`: each row's copy of its prefix's keys and values (see GPT.logitsAfterPrefix);
+ * - `kp, vp: [B*H, P, hd]`: each row's copy of its prefix's keys and values;
  * - `prefixBias: [B, 1, 1, P]`: 0 where a prefix slot is real, -1e9 where it is padding.
  * The two score blocks share one softmax: with m the row max over both, `pP = exp(sP - m) / z`,
  * `pS = exp(sS - m) / z`, `z` the sum over both. The backward pass is causalAttention's, per block:
  * `dS_x = p_x * (dp_x - rowsum(dpP * pP) - rowsum(dpS * pS)) / sqrt(hd)`.
- * With the native kernels the products take their transposes as flags, the joint softmax and its
- * backward are one fused pass each, and `pP vp + pS v`, `dsP kp + dsS k` are one kernel each.
  */
 export function prefixAttention(q: tf.Tensor3D, kp: tf.Tensor3D, vp: tf.Tensor3D, k: tf.Tensor3D, v: tf.Tensor3D, prefixBias: tf.Tensor4D): tf.Tensor3D {
   const [G, S, headDim] = q.shape;
@@ -262,31 +257,6 @@ export function prefixAttention(q: tf.Tensor3D, kp: tf.Tensor3D, vp: tf.Tensor3D
   const scale = 1 / Math.sqrt(headDim);
   const op = tf.customGrad((...args: CustomArgs) => {
     const [qs, kps, vps, ks, vs, save] = args as [tf.Tensor3D, tf.Tensor3D, tf.Tensor3D, tf.Tensor3D, tf.Tensor3D, tf.GradSaveFunc];
-    const native = nativeMatMulAvailable();
-    if (native) {
-      // OpenBLAS products with transposes as flags, one fused softmax over both blocks, and
-      // each sum of two products in one kernel (./native-kernels); the same formulas as below.
-      const joint = nativePrefixSoftmax(
-        rawBatchMatMul(qs, kps, false, true, scale),
-        rawBatchMatMul(qs, ks, false, true, scale),
-        tf.reshape(prefixBias, [B, P]) as tf.Tensor2D,
-      )!;
-      save([qs, kps, vps, ks, vs, joint.prefix, joint.own]);
-      return {
-        value: nativeMatMulSum([{ a: joint.prefix, b: vps }, { a: joint.own, b: vs }])!,
-        gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-          const [qSaved, kpSaved, vpSaved, kSaved, vSaved, pp, psf] = saved as tf.Tensor3D[];
-          const dOut = dy as tf.Tensor3D;
-          const ds = nativePrefixSoftmaxGrad(pp, psf, rawBatchMatMul(dOut, vpSaved, false, true), rawBatchMatMul(dOut, vSaved, false, true), scale)!;
-          const dQ = nativeMatMulSum([{ a: ds.prefix, b: kpSaved }, { a: ds.own, b: kSaved }])!;
-          const dKp = rawBatchMatMul(ds.prefix, qSaved, true, false);
-          const dVp = rawBatchMatMul(pp, dOut, true, false);
-          const dK = rawBatchMatMul(ds.own, qSaved, true, false);
-          const dV = rawBatchMatMul(psf, dOut, true, false);
-          return [dQ, dKp, dVp, dK, dV];
-        },
-      };
-    }
     const scoresPrefix = tf.reshape(
       tf.add(tf.reshape(rawBatchMatMul(qs, kps, false, true, scale), [B, H, S, P]), prefixBias),
       [G, S, P],

@@ -8,7 +8,7 @@
 import * as tf from "@tensorflow/tfjs";
 import type { GPT } from "./gpt";
 import { fusedTokenLogProbs } from "./logprob-op";
-import { nativeAdam } from "./native-kernels";
+import { nativeAdamW, nativeSquaredNorms } from "./fused/optimizer";
 import { oneHotFloat } from "./ops";
 
 /** A tensor with a name, as tf.Optimizer.getWeights returns them (not re-exported by tfjs). */
@@ -90,13 +90,23 @@ export class AdamW extends tf.Optimizer {
     const pairs = Array.isArray(variableGradients)
       ? variableGradients.map((g) => [g.name, g.tensor] as const)
       : Object.entries(variableGradients);
+    this.applyGradientSums(new Map(pairs.map(([name, grad]) => [name, [grad]])), 1);
+  }
+
+  /**
+   * One step with each variable's gradient given as parts to sum (e.g. one per micro-batch),
+   * times `scale` (a global-norm clip): the same update as `applyGradients` of
+   * `scale * (sum of the parts)`. With the native kernels all variables are updated in one
+   * kernel launch (./fused/optimizer), parts summed and scaled there; otherwise with tf ops.
+   */
+  applyGradientSums(parts: Map<string, tf.Tensor[]>, scale: number): void {
     this.incrementIterations();
     const step = this.iterations;
     const lr = this.learningRate;
     // Bias corrections of the zero-initialised moments (Kingma & Ba, algorithm 1).
     const correction1 = 1 - this.beta1 ** step;
     const correction2 = 1 - this.beta2 ** step;
-    for (const [name, grad] of pairs) {
+    const slots = [...parts].map(([name, grads]) => {
       const variable = tf.engine().registeredVariables[name];
       if (!variable) throw new Error(`AdamW: no variable named "${name}"`);
       let state = this.moments.get(name);
@@ -108,20 +118,24 @@ export class AdamW extends tf.Optimizer {
         };
         this.moments.set(name, state);
       }
-      const { m, v } = state;
       const keep = this.weightDecay > 0 && variable.rank >= 2 ? 1 - lr * this.weightDecay : 1;
-      // One fused pass per weight on wasm with the native kernels (./native-kernels); the same
-      // formulas as the tf ops below, which every other backend uses.
-      const fused = tf.tidy(() => {
-        const out = nativeAdam(variable, m, v, grad, { lr, beta1: this.beta1, beta2: this.beta2, correction1, correction2, epsilon: this.epsilon, keep });
-        if (!out) return false;
-        variable.assign(out[0]);
-        m.assign(out[1]);
-        v.assign(out[2]);
-        return true;
+      return { variable, weight: variable as tf.Tensor, m: state.m, v: state.v, parts: grads, keep };
+    });
+    const hyper = { lr, beta1: this.beta1, beta2: this.beta2, correction1, correction2, epsilon: this.epsilon, scale };
+    const fused = nativeAdamW(slots, hyper);
+    if (fused) {
+      slots.forEach((s, i) => {
+        s.variable.assign(fused[i][0]);
+        s.m.assign(fused[i][1]);
+        s.v.assign(fused[i][2]);
       });
-      if (fused) continue;
+      tf.dispose(fused.flat());
+      return;
+    }
+    for (const { variable, m, v, parts: grads, keep } of slots) {
       tf.tidy(() => {
+        const summed = grads.length === 1 ? grads[0] : tf.addN(grads);
+        const grad = scale === 1 ? summed : tf.mul(summed, scale);
         const mNew = tf.add(tf.mul(m, this.beta1), tf.mul(grad, 1 - this.beta1));
         const vNew = tf.add(tf.mul(v, this.beta2), tf.mul(tf.square(grad), 1 - this.beta2));
         m.assign(mNew);
@@ -201,38 +215,53 @@ export function applyAccumulated(model: GPT, optimizer: tf.Optimizer, lossFns: r
   if (clipNorm !== undefined && !(clipNorm > 0)) throw new Error(`optimizerStep: clipNorm must be > 0 (got ${clipNorm})`);
   if (lossFns.length === 0) throw new Error("applyAccumulated: needs at least one loss function");
   const variables = [...model.weights.values()];
-  let grads: tf.NamedTensorMap = {};
+  // Each weight's gradient of each micro-batch, summed only where needed (see gradientSquaredNorm).
+  const parts = new Map<string, tf.Tensor[]>();
   let loss = 0;
   try {
     for (const lossFn of lossFns) {
-      const { value, grads: part } = tf.variableGrads(lossFn, variables);
+      const { value, grads } = tf.variableGrads(lossFn, variables);
       loss += value.dataSync()[0];
       value.dispose();
-      for (const [name, g] of Object.entries(part)) {
-        const sum = grads[name];
-        if (sum) {
-          grads[name] = tf.add(sum, g);
-          tf.dispose([sum, g]);
-        } else {
-          grads[name] = g;
-        }
+      for (const [name, g] of Object.entries(grads)) parts.set(name, [...(parts.get(name) ?? []), g]);
+    }
+    const gradNorm = Math.sqrt(gradientSquaredNorm([...parts.values()]));
+    if (!Number.isFinite(loss) || !Number.isFinite(gradNorm)) return { loss, gradNorm, skipped: true };
+    const scale = clipNorm !== undefined && gradNorm > clipNorm ? clipNorm / gradNorm : 1;
+    // Not `instanceof`: tf.Optimizer's Symbol.hasInstance says yes for every optimizer.
+    if (optimizer.getClassName() === AdamW.className) {
+      // Sums the parts and applies the clip itself (in one native kernel where available).
+      (optimizer as AdamW).applyGradientSums(parts, scale);
+    } else {
+      const grads = tf.tidy(() => Object.fromEntries([...parts].map(([name, g]) => {
+        const summed = g.length === 1 ? g[0] : tf.addN(g);
+        return [name, scale === 1 ? tf.clone(summed) : tf.mul(summed, scale)];
+      })));
+      try {
+        optimizer.applyGradients(grads);
+      } finally {
+        tf.dispose(Object.values(grads));
       }
     }
-    const squaredNorm = tf.tidy(() => tf.addN(Object.values(grads).map((g) => tf.sum(tf.square(g)))));
-    const gradNorm = Math.sqrt(squaredNorm.dataSync()[0]);
-    squaredNorm.dispose();
-    if (!Number.isFinite(loss) || !Number.isFinite(gradNorm)) return { loss, gradNorm, skipped: true };
-    if (clipNorm !== undefined && gradNorm > clipNorm) {
-      const scale = clipNorm / gradNorm;
-      const clipped: tf.NamedTensorMap = tf.tidy(() => Object.fromEntries(Object.entries(grads).map(([name, g]) => [name, tf.mul(g, scale)])));
-      tf.dispose(Object.values(grads));
-      grads = clipped;
-    }
-    optimizer.applyGradients(grads);
     return { loss, gradNorm, skipped: false };
   } finally {
-    tf.dispose(Object.values(grads));
+    tf.dispose([...parts.values()].flat());
   }
+}
+
+/**
+ * Squared global L2 norm of gradients given per weight as parts to sum: one native kernel over
+ * all weights (./fused/optimizer), else tf ops per weight; weights are added in double. The
+ * squares of a weight are summed in float32 by tf (so a norm above ~1e19 counts as Inf).
+ */
+function gradientSquaredNorm(parts: tf.Tensor[][]): number {
+  let perWeight = nativeSquaredNorms(parts);
+  if (!perWeight) {
+    const sums = tf.tidy(() => tf.stack(parts.map((g) => tf.sum(tf.square(g.length === 1 ? g[0] : tf.addN(g))))));
+    perWeight = sums.dataSync() as Float32Array;
+    sums.dispose();
+  }
+  return perWeight.reduce((a, b) => a + b, 0);
 }
 
 /**

@@ -20,6 +20,8 @@
  * Positions where the clip is active get zero surrogate gradient, by the min.
  */
 import * as tf from "@tensorflow/tfjs";
+import { nativeMatMulAvailable } from "../model/native-kernels";
+import { fusedGrpoLoss } from "./loss-fused";
 
 export type LossNormalization = "token" | "sequence" | "constant";
 
@@ -122,19 +124,19 @@ export function grpoLoss(inputs: LossInputs, options: LossOptions): { loss: tf.S
       throw new Error(`grpoLoss: mask must hold only 0 and 1 (got ${maskValues[i]} at [${Math.floor(i / t)}, ${i % t}])`);
     }
   }
-  const diagnostics = lossDiagnostics(
-    {
-      logprobs: logprobs.dataSync(),
-      oldLogprobs: oldLogprobs.dataSync(),
-      refLogprobs: refLogprobs?.dataSync(),
-      advantages: advantages.dataSync(),
-      mask: maskValues,
-      entropy: entropy?.dataSync(),
-      n,
-      t,
-    },
-    options,
-  );
+  const flat: FlatLossInputs = {
+    logprobs: logprobs.dataSync(),
+    oldLogprobs: oldLogprobs.dataSync(),
+    refLogprobs: refLogprobs?.dataSync(),
+    advantages: advantages.dataSync(),
+    mask: maskValues,
+    entropy: entropy?.dataSync(),
+    n,
+    t,
+  };
+  const diagnostics = lossDiagnostics(flat, options);
+  // Where the native kernels run, one custom op from the numbers just read (./loss-fused).
+  if (nativeMatMulAvailable()) return { loss: fusedGrpoLoss(logprobs, flat, options), diagnostics };
 
   const loss = tf.tidy(() => {
     const onCompletion = tf.greater(mask, 0);
