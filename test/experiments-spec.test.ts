@@ -7,6 +7,7 @@ import { cellConfigHash, cellsOf, loadSpec, parseSpec, resolveConfig, stableJson
 import { loadSplit } from "../src/tasks/load";
 import { cellInputs, cellPaths, copyCell, findEquivalentCell } from "../src/experiments/cell-result";
 import { planCells } from "../src/experiments/runner";
+import { decideCell, restampText } from "../scripts/migrate-tasks-hash";
 
 const minimal = () => ({
   name: "demo",
@@ -136,6 +137,20 @@ test("tasksHash: the task files the loader reads, not the manifest, the README o
   fs.rmSync(path.join(dir, "train-02.jsonl"));
   fs.rmSync(path.join(dir, "validation.jsonl"));
   assert.throws(() => tasksHash(dir), /no files for split "validation"/);
+});
+
+test("migrate-tasks-hash: only cells holding the old manifest hash of unchanged task files are restamped, nothing else in cell.json", () => {
+  const unchanged = { old: "0ld0ld0ld0ld0ld0", now: "1234567890abcdef", filesUnchanged: true };
+  assert.deepEqual(decideCell("0ld0ld0ld0ld0ld0", unchanged), { action: "restamp" });
+  assert.deepEqual(decideCell("1234567890abcdef", unchanged), { action: "current" }, "a second run leaves restamped cells as they are");
+  assert.equal(decideCell("ffffffffffffffff", unchanged).action, "leave", "a cell that ran on other tasks");
+  assert.equal(decideCell("0ld0ld0ld0ld0ld0", { ...unchanged, filesUnchanged: false }).action, "leave", "the task files changed since");
+  assert.equal(decideCell("0ld0ld0ld0ld0ld0", { now: unchanged.now, filesUnchanged: false }).action, "leave", "no manifest at the commit");
+
+  const text = JSON.stringify({ cell: "base-s0", iterPass1: [0.5, 0.6], configHash: "0ld0ld0ld0ld0ld0", tasksHash: "0ld0ld0ld0ld0ld0" }, null, 2) + "\n";
+  const out = restampText(text, "0ld0ld0ld0ld0ld0", "1234567890abcdef", "cell.json");
+  assert.equal(out, text.replace('"tasksHash": "0ld0ld0ld0ld0ld0"', '"tasksHash": "1234567890abcdef"'), "the same formatting, configHash untouched");
+  assert.throws(() => restampText(out, "0ld0ld0ld0ld0ld0", "1234567890abcdef", "x/cell.json"), /x\/cell\.json: expected the field "tasksHash" once with the value "0ld0ld0ld0ld0ld0"/);
 });
 
 test("planning: finished cells are skipped, cells with other inputs run again, --only filters", () => {
