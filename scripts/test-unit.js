@@ -1,9 +1,9 @@
 #!/usr/bin/env node
 /**
  * `npm run test:unit`: the fast tests, every test/*.test.ts except the integration tests listed
- * below, which start processes (sandbox workers, the CLI, Jupyter kernels, Chromium) or train a
- * model through the whole loop. `npm test` runs everything. Extra arguments go to node --test
- * (e.g. `npm run test:unit -- --test-name-pattern=IntraP`).
+ * below, which start processes (sandbox workers, the Python sandbox, `murphy serve`, the CLI,
+ * Jupyter kernels, Chromium) or train a model through the whole loop. `npm test` runs everything.
+ * Extra arguments go to node --test (e.g. `npm run test:unit -- --test-name-pattern=IntraP`).
  */
 "use strict";
 const { spawnSync } = require("node:child_process");
