@@ -1,9 +1,9 @@
 #!/usr/bin/env node
 /**
  * `npm run test:unit`: the fast tests, every test/*.test.ts except the integration tests listed
- * below, which start processes (sandbox workers, the CLI, Jupyter kernels, Chromium) or train a
- * model through the whole loop. `npm test` runs everything. Extra arguments go to node --test
- * (e.g. `npm run test:unit -- --test-name-pattern=IntraP`).
+ * below, which start processes (sandbox workers, the Python sandbox, `murphy serve`, the CLI,
+ * Jupyter kernels, Chromium) or train a model through the whole loop. `npm test` runs everything.
+ * Extra arguments go to node --test (e.g. `npm run test:unit -- --test-name-pattern=IntraP`).
  */
 "use strict";
 const { spawnSync } = require("node:child_process");
@@ -13,7 +13,10 @@ const path = require("node:path");
 const ROOT = path.join(__dirname, "..");
 const INTEGRATION = new Set([
   "bench-openai", // spawns the murphy command against a scripted server, Python sandbox
+  "benchmarks-canonical", // every HumanEval reference and an MBPP sample through the Python sandbox
+  "benchmarks-iterk", // Python sandbox, and spawns `murphy eval|run|tasks --bench`
   "cli", // spawns the murphy command (and loads the base policy for `murphy eval`)
+  "cli-openai", // starts `murphy serve` and spawns `murphy eval|rollout --policy openai` against it
   "cli-train", // spawns `murphy train` for a two-step run
   "eval-iterk", // sandbox workers
   "experiments-determinism", // trains and evaluates an experiment twice
@@ -23,6 +26,7 @@ const INTEGRATION = new Set([
   "murphy-trainer", // the whole training loop
   "notebooks", // Jupyter kernels
   "pretrain-dataset", // sandbox workers
+  "pysandbox-hostile", // Python sandbox processes, hostile programs that run into their time limits
   "render", // Chromium
   "report", // spawns `murphy report`
   "sandbox", // sandbox workers

@@ -3,9 +3,11 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { cellConfigHash, cellsOf, loadSpec, parseSpec, resolveConfig, stableJson } from "../src/experiments/spec";
+import { cellConfigHash, cellsOf, loadSpec, parseSpec, resolveConfig, stableJson, tasksHash } from "../src/experiments/spec";
+import { loadSplit } from "../src/tasks/load";
 import { cellInputs, cellPaths, copyCell, findEquivalentCell } from "../src/experiments/cell-result";
 import { planCells } from "../src/experiments/runner";
+import { decideCell, restampText } from "../scripts/migrate-tasks-hash";
 
 const minimal = () => ({
   name: "demo",
@@ -98,6 +100,57 @@ test("a spec's name must equal its file name", () => {
   assert.throws(() => loadSpec(file), /field "name" must equal the file name "other" \(got "demo"\)/);
   fs.writeFileSync(file, "{ not json");
   assert.throws(() => loadSpec(file), /other\.json: not valid JSON/);
+});
+
+test("tasksHash: the task files the loader reads, not the manifest, the README or another suite's folder", () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "murphy-tasks-hash-"));
+  after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const task = (id: string) =>
+    JSON.stringify({ id, family: "arith", difficulty: 1, description: "add one", signature: "(x)", visible: [1, 2].map((x) => ({ input: [x], expected: x + 1 })), hidden: [3, 4, 5, 6, 7, 8].map((x) => ({ input: [x], expected: x + 1 })), reference: "(x) => x + 1" }) + "\n";
+  const write = (file: string, text: string) => {
+    fs.mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
+    fs.writeFileSync(path.join(dir, file), text);
+  };
+  write("train-00.jsonl", task("train-00000"));
+  write("train-01.jsonl", task("train-00001"));
+  write("validation.jsonl", task("validation-00000"));
+  write("test.jsonl", task("test-00000"));
+  const manifest = (command: string) => JSON.stringify({ format: "murphy-tasks", regenerate: command }, null, 2) + "\n";
+  write("manifest.json", manifest("node --import tsx src/tasks/generate.ts --seed 1"));
+  write("README.md", "# tasks\n");
+  assert.equal(loadSplit(dir, "train").length, 2, "the folder is a suite the loader reads");
+  const original = tasksHash(dir);
+  assert.match(original, /^[0-9a-f]{16}$/);
+
+  write("manifest.json", manifest("node --import tsx src/taskgen/generate.ts --seed 1"));
+  write("README.md", "# tasks, described anew\n");
+  write("feedback/test.jsonl", task("test-00001"));
+  write("notes.jsonl", task("test-00002"));
+  assert.equal(tasksHash(dir), original, "manifest.json, README.md, subfolders and files that are no split are not tasks");
+
+  write("test.jsonl", task("test-00009"));
+  assert.notEqual(tasksHash(dir), original, "a changed task changes the hash");
+  write("test.jsonl", task("test-00000"));
+  assert.equal(tasksHash(dir), original);
+  write("train-02.jsonl", task("train-00002"));
+  assert.notEqual(tasksHash(dir), original, "an added shard changes the hash");
+  fs.rmSync(path.join(dir, "train-02.jsonl"));
+  fs.rmSync(path.join(dir, "validation.jsonl"));
+  assert.throws(() => tasksHash(dir), /no files for split "validation"/);
+});
+
+test("migrate-tasks-hash: only cells holding the old manifest hash of unchanged task files are restamped, nothing else in cell.json", () => {
+  const unchanged = { old: "0ld0ld0ld0ld0ld0", now: "1234567890abcdef", filesUnchanged: true };
+  assert.deepEqual(decideCell("0ld0ld0ld0ld0ld0", unchanged), { action: "restamp" });
+  assert.deepEqual(decideCell("1234567890abcdef", unchanged), { action: "current" }, "a second run leaves restamped cells as they are");
+  assert.equal(decideCell("ffffffffffffffff", unchanged).action, "leave", "a cell that ran on other tasks");
+  assert.equal(decideCell("0ld0ld0ld0ld0ld0", { ...unchanged, filesUnchanged: false }).action, "leave", "the task files changed since");
+  assert.equal(decideCell("0ld0ld0ld0ld0ld0", { now: unchanged.now, filesUnchanged: false }).action, "leave", "no manifest at the commit");
+
+  const text = JSON.stringify({ cell: "base-s0", iterPass1: [0.5, 0.6], configHash: "0ld0ld0ld0ld0ld0", tasksHash: "0ld0ld0ld0ld0ld0" }, null, 2) + "\n";
+  const out = restampText(text, "0ld0ld0ld0ld0ld0", "1234567890abcdef", "cell.json");
+  assert.equal(out, text.replace('"tasksHash": "0ld0ld0ld0ld0ld0"', '"tasksHash": "1234567890abcdef"'), "the same formatting, configHash untouched");
+  assert.throws(() => restampText(out, "0ld0ld0ld0ld0ld0", "1234567890abcdef", "x/cell.json"), /x\/cell\.json: expected the field "tasksHash" once with the value "0ld0ld0ld0ld0ld0"/);
 });
 
 test("planning: finished cells are skipped, cells with other inputs run again, --only filters", () => {

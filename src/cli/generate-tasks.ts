@@ -1,8 +1,8 @@
 /** `murphy generate-tasks [--suite default|feedback] [--seed s] [--out dir]`: regenerate a committed task suite. */
 import { intFlag, parse, UsageError } from "./args";
-import { generateSuite, writeSuite, DEFAULT_SEED, DEFAULT_SIZES } from "../tasks/generate";
-import { FEEDBACK_SEED, FEEDBACK_SIZES, generateFeedbackSuite } from "../tasks/feedback/generate";
-import { writeFeedbackSuite } from "../tasks/feedback/write";
+import { generateSuite, writeSuite, DEFAULT_SEED, DEFAULT_SIZES } from "../taskgen/generate";
+import { FEEDBACK_SEED, FEEDBACK_SIZES, generateFeedbackSuite } from "../taskgen/feedback/generate";
+import { writeFeedbackSuite } from "../taskgen/feedback/write";
 import { SUITE_NAMES, isSuiteName, suiteDir } from "../tasks/suites";
 
 export async function main(argv: string[]): Promise<void> {

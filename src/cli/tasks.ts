@@ -1,21 +1,23 @@
 /**
  * `murphy tasks --split test --limit 3 [--suite default|feedback] [--family f] [--difficulty d]
  * [--json]`: print tasks. A feedback-suite task also shows what its description withholds and
- * how feedback reveals it.
+ * how feedback reveals it, as the suite's manifest.json describes its family.
  */
 import { intFlag, parse, UsageError } from "./args";
 import { loadSplit } from "../tasks/load";
 import { SUITE_NAMES, isSuiteName, suiteDir } from "../tasks/suites";
-import { feedbackFamily } from "../tasks/feedback/families";
+import { type FeedbackFamilyRecord, loadFeedbackManifest } from "../tasks/manifest";
 import type { Split, Task } from "../tasks/types";
 import { flagValue, tasksMain } from "./bench";
 
 const SPLITS: Split[] = ["train", "validation", "test"];
 
-export function formatTask(task: Task): string {
+/** One task as text; a task with a withheld part needs its family from `families` (the feedback suite's manifest). */
+export function formatTask(task: Task, families: readonly FeedbackFamilyRecord[] = []): string {
   const example = (t: Task["visible"][number]) => `    f(${t.input.map((v) => JSON.stringify(v)).join(", ")}) = ${JSON.stringify(t.expected)}`;
   if (task.withheld) {
-    const family = feedbackFamily(task.family);
+    const family = families.find((f) => f.name === task.family);
+    if (!family) throw new Error(`task ${task.id}: family "${task.family}" is not one of the manifest's families (${families.map((f) => f.name).join(", ") || "none given"})`);
     return [
       `${task.id}  [${task.family}, difficulty ${task.difficulty}]`,
       `  ${task.description}`,
@@ -55,7 +57,8 @@ export async function main(argv: string[]): Promise<void> {
   if (!SPLITS.includes(split)) throw new UsageError(`murphy tasks: --split must be one of ${SPLITS.join(", ")} (got "${split}")`);
   if (!isSuiteName(values.suite as string)) throw new UsageError(`murphy tasks: --suite must be one of ${SUITE_NAMES.join(", ")} (got "${values.suite}")`);
   const limit = intFlag("tasks", "limit", values.limit, 10, 0);
-  let tasks = loadSplit((values.dir as string | undefined) ?? suiteDir(values.suite as string), split);
+  const dir = (values.dir as string | undefined) ?? suiteDir(values.suite as string);
+  let tasks = loadSplit(dir, split);
   if (values.family) tasks = tasks.filter((t) => t.family.split("+").includes(values.family as string) || t.family === values.family);
   if (values.difficulty) tasks = tasks.filter((t) => String(t.difficulty) === values.difficulty);
   const shown = tasks.slice(0, limit);
@@ -63,6 +66,7 @@ export async function main(argv: string[]): Promise<void> {
     for (const t of shown) process.stdout.write(JSON.stringify(t) + "\n");
     return;
   }
-  process.stdout.write(shown.map(formatTask).join("\n\n") + "\n");
+  const families = shown.some((t) => t.withheld) ? loadFeedbackManifest(dir).families : [];
+  process.stdout.write(shown.map((t) => formatTask(t, families)).join("\n\n") + "\n");
   process.stdout.write(`\n${shown.length} of ${tasks.length} ${split} tasks${values.suite === "default" ? "" : ` of the ${values.suite} suite`} shown\n`);
 }

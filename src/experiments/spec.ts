@@ -31,6 +31,7 @@ import * as path from "node:path";
 import { ROOT } from "../paths";
 import { type Config, loadConfig } from "../murphy/config";
 import type { Split } from "../tasks/types";
+import { SPLIT_NAMES, splitFiles } from "../tasks/load";
 import { EVAL_DEFAULTS as MURPHY_EVAL } from "../eval/defaults";
 import { sha256 } from "../util/hash";
 import { DEFAULT_SUITE, SUITE_NAMES, type SuiteName, isSuiteName } from "../tasks/suites";
@@ -317,7 +318,27 @@ export function checkpointHash(dir: string): string {
   return hash.digest("hex").slice(0, 16);
 }
 
-/** Hash of the task suite's manifest (regenerated tasks make old cells stale). */
+/**
+ * Hash of a task suite's tasks: exactly the files `loadSplit` reads from `tasksDir`, nothing
+ * else. For each split in load order (train, validation, test) and each of its files in load
+ * order (splitFiles: "test.jsonl", or the shards "train-00.jsonl", "train-01.jsonl", ...), the
+ * line "<split> <file name> <bytes>" and then the file's bytes go into one SHA-256; the hash is
+ * its first 16 hex digits. manifest.json, README.md and subfolders (data/tasks/feedback/ is a
+ * suite of its own) are left out: they describe the tasks, so rewriting them (e.g. the
+ * manifest's "regenerate" command after the generator moved) keeps cells fresh, while a changed,
+ * added or removed task file makes every cell of the suite stale.
+ *
+ * Cells written before this definition hold the hash of manifest.json instead;
+ * scripts/migrate-tasks-hash.ts restamps those whose task files are unchanged.
+ */
 export function tasksHash(tasksDir: string): string {
-  return sha256(fs.readFileSync(path.join(tasksDir, "manifest.json"))).slice(0, 16);
+  const hash = crypto.createHash("sha256");
+  for (const split of SPLIT_NAMES) {
+    for (const file of splitFiles(tasksDir, split)) {
+      const bytes = fs.readFileSync(file);
+      hash.update(`${split} ${path.basename(file)} ${bytes.length}\n`);
+      hash.update(bytes);
+    }
+  }
+  return hash.digest("hex").slice(0, 16);
 }

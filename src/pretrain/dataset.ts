@@ -9,7 +9,7 @@
  * model could not know it failed (rollouts and Iter-k never repair such an attempt either). So the base
  * model already reads feedback a little, like the paper's instruction-tuned base models.
  *
- * For a feedback-suite task (src/tasks/feedback/) the wrong attempts are first the programs a
+ * For a feedback-suite task (data/tasks/feedback/) the wrong attempts are first the programs a
  * model writes from the description alone with another value of the withheld part (the task's
  * other `behaviours`), then mutations of such a guess: the repair then has to take the withheld
  * value from the feedback, which is what that suite's second base model learns.

@@ -36,7 +36,7 @@ export interface Task {
    * What the prompt shows of each visible test. Absent: the call and its expected value
    * (`f([1,2]) = 3`). "inputs": the call only (`f([1,2])`), for tasks whose expected values would
    * give away a part of the specification the description withholds (the feedback suite,
-   * src/tasks/feedback/); their expected values reach the model only through feedback.
+   * src/taskgen/feedback/); their expected values reach the model only through feedback.
    */
   promptShows?: "inputs";
   /**

@@ -16,7 +16,7 @@ import { opsFrom } from "./families";
 import { type HotValues, LETTERS, edgeInputs, randomInput } from "./inputs";
 import { type Arg, type OpCall, SIGNATURE_INFO, type TaskSpec, runSpec, specProblem } from "./ops";
 import { randomArgs } from "./sample";
-import type { Value } from "./types";
+import type { Value } from "../tasks/types";
 
 export const HIDDEN_TESTS = 8;
 /** Random candidates drawn besides the edge cases: typical ones (examples) and any-length ones. */

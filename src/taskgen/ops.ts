@@ -10,7 +10,7 @@
  *   reference code, and generation checks that both agree on every probe input.
  */
 import { type Expr, variable } from "./expr";
-import type { Value } from "./types";
+import type { Value } from "../tasks/types";
 
 /** The type of a value flowing through a pipeline. */
 export type Kind = "int" | "ints" | "str" | "bool";

@@ -20,7 +20,7 @@ import { definedOutput, isTestableValue, render } from "../behaviour";
 import { edgeInputs, randomInput } from "../inputs";
 import { type TaskSpec, runSpec } from "../ops";
 import { hotValues, mutants } from "../testcases";
-import type { Value } from "../types";
+import type { Value } from "../../tasks/types";
 import type { FeedbackFamily } from "./families";
 
 export const FEEDBACK_VISIBLE_TESTS = 3;

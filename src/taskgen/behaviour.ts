@@ -7,7 +7,7 @@
 import { createHash } from "node:crypto";
 import { type Signature, type TaskSpec, runSpec } from "./ops";
 import { PROBES, PROBE_SET_VERSION } from "./inputs";
-import type { Value } from "./types";
+import type { Value } from "../tasks/types";
 
 /** Longest expected value kept in a test, as JSON text: feedback must stay short. */
 export const MAX_VALUE_CHARS = 60;

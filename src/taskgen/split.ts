@@ -7,15 +7,11 @@
  * the held-out positions are spread evenly over that order (systematic sampling): every stratum
  * gives the held-out splits its share, to within one task.
  */
-import type { Task } from "./types";
+import type { SuiteSizes } from "../tasks/manifest";
+import type { Split, Task } from "../tasks/types";
 import type { Rng } from "../util/rng";
-import type { Split } from "./types";
 
-export interface SuiteSizes {
-  train: number;
-  validation: number;
-  test: number;
-}
+export type { SuiteSizes } from "../tasks/manifest";
 
 /** Positions i of n where a systematic sample of size k takes an item. */
 function takes(i: number, n: number, k: number): boolean {

@@ -6,7 +6,7 @@
  */
 import { Rng } from "../util/rng";
 import { type Signature, range } from "./ops";
-import type { Value } from "./types";
+import type { Value } from "../tasks/types";
 
 export const LETTERS = "abcdefghijklmnopqrstuvwxyz";
 const VOWELS = "aeiou";

@@ -5,7 +5,7 @@
  *   const suite = generateSuite(1, DEFAULT_SIZES);   // { train, validation, test }
  *   writeSuite("data/tasks", suite);
  *
- * As a script: node --import tsx src/tasks/generate.ts [--seed 1] [--out data/tasks]
+ * As a script: node --import tsx src/taskgen/generate.ts [--seed 1] [--out data/tasks]
  *   [--train 20000] [--validation 500] [--test 500]
  */
 import { parseArgs } from "node:util";
@@ -13,7 +13,7 @@ import { Rng } from "../util/rng";
 import { buildTask } from "./build";
 import { type PoolEntry, buildPool } from "./pool";
 import { type Suite, type SuiteSizes, assignSplits } from "./split";
-import type { Split, Task } from "./types";
+import type { Split, Task } from "../tasks/types";
 import { writeSuite } from "./write";
 
 export type { SuiteSizes } from "./split";

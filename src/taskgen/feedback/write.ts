@@ -8,15 +8,14 @@ import * as path from "node:path";
 import { writeFileAtomic } from "../../util/files";
 import type { Suite } from "../split";
 import { PROBE_SET_VERSION } from "../inputs";
-import { MANIFEST_FILE, type ManifestFile, sha256 } from "../manifest";
-import type { SuiteSizes } from "../split";
-import type { Split, Task } from "../types";
+import { type FeedbackManifest, type FeedbackSplitCounts, MANIFEST_FILE, type ManifestFile } from "../../tasks/manifest";
+import type { Task } from "../../tasks/types";
+import { sha256 } from "../../util/hash";
 import { SPLIT_FILE_PATTERN, jsonlText, suiteFiles } from "../write";
 import { FEEDBACK_FAMILIES, FEEDBACK_FAMILY_NAMES, chanceLevel } from "./families";
-import type { FeedbackManifest, FeedbackSplitCounts } from "./manifest";
 import { feedbackReadme } from "./readme";
 
-export type { FeedbackManifest, FeedbackSplitCounts } from "./manifest";
+export type { FeedbackManifest, FeedbackSplitCounts } from "../../tasks/manifest";
 
 export function feedbackSplitCounts(tasks: readonly Task[]): FeedbackSplitCounts {
   const byFamily: Record<string, number> = Object.fromEntries(FEEDBACK_FAMILY_NAMES.map((f) => [f, 0]));
@@ -32,7 +31,7 @@ export function feedbackSplitCounts(tasks: readonly Task[]): FeedbackSplitCounts
 
 export function feedbackRegenerateCommand(suite: Suite, dir: string): string {
   const { train, validation, test } = suite.sizes;
-  return `node --import tsx src/tasks/feedback/generate.ts --seed ${suite.seed} --out ${dir} --train ${train} --validation ${validation} --test ${test}`;
+  return `node --import tsx src/taskgen/feedback/generate.ts --seed ${suite.seed} --out ${dir} --train ${train} --validation ${validation} --test ${test}`;
 }
 
 /** Writes the suite's files, manifest.json and README.md to `dir`; returns the manifest. */

@@ -16,7 +16,7 @@ import { MAX_DESCRIPTION_CHARS, MAX_REFERENCE_CHARS, judgeSpec } from "../pool";
 import { type Composed, type OpCall, SIGNATURE_INFO, type Signature, type TaskSpec, compose, specProblem } from "../ops";
 import { opsFrom } from "../families";
 import { enumerateSingleOps, randomArgs } from "../sample";
-import type { Value } from "../types";
+import type { Value } from "../../tasks/types";
 import type { FeedbackFamily } from "./families";
 import { type GroupSpecs, chooseGroupInputs } from "./tests";
 

@@ -16,7 +16,7 @@ import {
 import { runSpec } from "./ops";
 import type { PoolEntry } from "./pool";
 import { chooseTestInputs } from "./testcases";
-import type { Task, TestCase, Value } from "./types";
+import type { Task, TestCase, Value } from "../tasks/types";
 
 /** The Rng that chooses a task's tests: it depends only on the seed and the task's reference. */
 export function testRng(seed: number, reference: string): Rng {

@@ -9,7 +9,7 @@
  * it appears once with each option of its withheld part, and no description (nor behaviour) is in
  * two splits.
  *
- * As a script: node --import tsx src/tasks/feedback/generate.ts [--seed 1] [--out data/tasks/feedback]
+ * As a script: node --import tsx src/taskgen/feedback/generate.ts [--seed 1] [--out data/tasks/feedback]
  *   [--train 3600] [--validation 240] [--test 360]
  */
 import { parseArgs } from "node:util";
@@ -18,7 +18,7 @@ import { compileReference, copyInput, isTestableValue, render, renderResult } fr
 import type { Suite } from "../split";
 import { runSpec } from "../ops";
 import { type SuiteSizes, assignSplits } from "../split";
-import type { Split, Task, TestCase, Value } from "../types";
+import type { Split, Task, TestCase, Value } from "../../tasks/types";
 import { FEEDBACK_FAMILIES, FEEDBACK_FAMILY_NAMES, type FeedbackFamily } from "./families";
 import { type FeedbackGroup, buildFamilyPool } from "./pool";
 import { writeFeedbackSuite } from "./write";

@@ -1,16 +1,20 @@
 /**
  * Writing the suite: JSON Lines, one compact task per line, train sharded into files of
- * TRAIN_SHARD_SIZE tasks (each well under 5 MB), plus manifest.json and README.md. Every file is
- * written atomically; shards left over from an earlier, larger suite are removed.
+ * TRAIN_SHARD_SIZE tasks (each well under 5 MB), plus manifest.json (src/tasks/manifest.ts) and
+ * README.md. Every file is written atomically; shards left over from an earlier, larger suite are
+ * removed.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { writeFileAtomic } from "../util/files";
 import type { Suite } from "./split";
 import { PROBE_SET_VERSION } from "./inputs";
-import { MANIFEST_FILE, type Manifest, type ManifestFile, sha256, splitCounts } from "./manifest";
+import { MANIFEST_FILE, type Manifest, type ManifestFile, type SplitCounts } from "../tasks/manifest";
+import type { Split, Task } from "../tasks/types";
+import { sha256 } from "../util/hash";
+import { baseFamilies } from "./families";
+import { FAMILIES } from "./ops";
 import { suiteReadme } from "./readme";
-import type { Split, Task } from "./types";
 
 export const TRAIN_SHARD_SIZE = 5000;
 
@@ -35,11 +39,24 @@ export function jsonlText(tasks: readonly Task[]): string {
   return tasks.map((t) => JSON.stringify(t)).join("\n") + (tasks.length > 0 ? "\n" : "");
 }
 
+/** The manifest's counts of one split. */
+export function splitCounts(tasks: readonly Task[]): SplitCounts {
+  const byDifficulty = { "1": 0, "2": 0, "3": 0 };
+  const byFamily: Record<string, number> = Object.fromEntries(FAMILIES.map((f) => [f, 0]));
+  const bySignature: Record<string, number> = {};
+  for (const task of tasks) {
+    byDifficulty[String(task.difficulty) as "1" | "2" | "3"]++;
+    for (const family of new Set(baseFamilies(task.family))) byFamily[family]++;
+    bySignature[task.signature] = (bySignature[task.signature] ?? 0) + 1;
+  }
+  return { tasks: tasks.length, byDifficulty, byFamily, bySignature };
+}
+
 /** The command that regenerates a suite. */
 export function regenerateCommand(suite: Suite, dir: string): string {
   const { train, validation, test } = suite.sizes;
   return (
-    `node --import tsx src/tasks/generate.ts --seed ${suite.seed} --out ${dir}` +
+    `node --import tsx src/taskgen/generate.ts --seed ${suite.seed} --out ${dir}` +
     ` --train ${train} --validation ${validation} --test ${test}`
   );
 }
