@@ -30,7 +30,7 @@ import { parseArgs } from "node:util";
 import { RESULTS_DIR, ROOT } from "../src/paths";
 import { loadSpec, specSuite, tasksHash, type ExperimentSpec } from "../src/experiments/spec";
 import { readCellResult, type CellResult } from "../src/experiments/cell-result";
-import { type ExperimentRecord, summaryFiles } from "../src/experiments/results";
+import { type ExperimentRecord, summaryFiles, withSecondAttempts } from "../src/experiments/results";
 import { SPLIT_NAMES, splitFiles } from "../src/tasks/load";
 import { type SuiteName, suiteDir } from "../src/tasks/suites";
 import { sha256 } from "../src/util/hash";
@@ -124,7 +124,7 @@ function rewriteSummaries(experimentDir: string, record: ExperimentRecord | unde
   const finished: CellResult[] = [];
   for (const { id, status } of record.cells) {
     if (status !== "finished") continue;
-    const result = readCellResult(path.join(experimentDir, "cells", id));
+    const result = withSecondAttempts(readCellResult(path.join(experimentDir, "cells", id)), path.join(experimentDir, "cells", id));
     if (!result) return { written: [], problem: `experiment.json lists ${id} as finished but it has no cell.json` };
     // As restamped (with --dry-run the file still holds the old hash).
     finished.push(decideCell(result.tasksHash, suite).action === "restamp" ? { ...result, tasksHash: suite.now } : result);
