@@ -17,7 +17,7 @@
  * ("sequence"), 1 / (sequences * maxTokens) ("constant").
  */
 import * as tf from "@tensorflow/tfjs";
-import type { FlatLossInputs, LossOptions } from "./loss";
+import type { FlatLossInputs, LossOptions } from "./loss-options";
 
 /** The loss and `d loss / d logprobs` ([n, t], 0 off the mask) of flat inputs (see the file comment). */
 export function lossAndGradient(x: FlatLossInputs, options: LossOptions): { loss: number; grad: Float32Array } {

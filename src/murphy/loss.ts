@@ -22,8 +22,10 @@
 import * as tf from "@tensorflow/tfjs";
 import { nativeMatMulAvailable } from "../model/native-kernels";
 import { fusedGrpoLoss } from "./loss-fused";
+import type { FlatLossInputs, LossNormalization, LossOptions } from "./loss-options";
 
-export type LossNormalization = "token" | "sequence" | "constant";
+export type { FlatLossInputs, LossNormalization, LossOptions } from "./loss-options";
+
 
 export interface LossInputs {
   /** log pi(token) under the policy being trained, differentiable: [N, T]. */
@@ -40,24 +42,6 @@ export interface LossInputs {
   entropy?: tf.Tensor2D;
 }
 
-export interface LossOptions {
-  /** Lower clip range: rho is clipped below at 1 - epsLow. */
-  epsLow: number;
-  /** Upper clip range: rho is clipped above at 1 + epsHigh. */
-  epsHigh: number;
-  /** Weight of the k3 KL penalty; 0 turns it off (then refLogprobs is not needed). */
-  beta: number;
-  normalization: LossNormalization;
-  /** "constant" only: the per-sequence token budget (default T, the padded width). */
-  maxTokens?: number;
-  /**
-   * When this call sees one micro-batch of a larger batch, the whole batch's completion-token
-   * count ("token") or sequence count ("sequence", "constant"), so that summing the micro-batch
-   * losses gives the full-batch loss. Default: this call's own counts.
-   */
-  batchTokens?: number;
-  batchSequences?: number;
-}
 
 /** Plain numbers about one loss evaluation; token averages are over completion tokens. */
 export interface LossDiagnostics {
@@ -168,17 +152,6 @@ export function grpoLoss(inputs: LossInputs, options: LossOptions): { loss: tf.S
   return { loss, diagnostics };
 }
 
-/** The plain-array inputs of `lossDiagnostics`: row-major [n, t] (advantages [n]). */
-export interface FlatLossInputs {
-  logprobs: ArrayLike<number>;
-  oldLogprobs: ArrayLike<number>;
-  refLogprobs?: ArrayLike<number>;
-  advantages: ArrayLike<number>;
-  mask: ArrayLike<number>;
-  entropy?: ArrayLike<number>;
-  n: number;
-  t: number;
-}
 
 /**
  * The diagnostics of the loss, from plain numbers (no tensors, no gradient). Every average is
