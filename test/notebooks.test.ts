@@ -31,6 +31,7 @@ const EXPECTED = [
 ];
 
 interface Cell {
+  id?: string;
   cell_type: string;
   source: string | string[];
   outputs?: unknown[];
@@ -64,6 +65,12 @@ test("the notebooks are committed, on the kit's kernel, without outputs or execu
     assert.equal(nb.nbformat, 4, `${name}: nbformat`);
     assert.equal(nb.metadata.kernelspec?.name, "murphy-tslab", `${name}: kernelspec.name`);
     assert.ok(nb.cells.some((c) => c.cell_type === "markdown"), `${name}: has no markdown cell`);
+    // nbformat 4.5 requires a unique id per cell (nbformat warns now and will refuse later).
+    const ids = nb.cells.map((c, i) => {
+      assert.ok(typeof c.id === "string" && c.id.length > 0, `${name} cell ${i}: missing "id" (nbformat 4.5)`);
+      return c.id;
+    });
+    assert.equal(new Set(ids).size, ids.length, `${name}: cell ids must be unique`);
     nb.cells.forEach((c, i) => {
       if (c.cell_type !== "code") return;
       assert.deepEqual(c.outputs, [], `${name} cell ${i}: outputs must be empty`);
