@@ -14,6 +14,7 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { BUILD_DIR, RESULTS_DIR, ROOT } from "../src/paths";
+import { writeReport } from "../src/report/report";
 import { tempDir } from "./helpers/temp";
 
 const CHROMIUM = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].find((p) => fs.existsSync(p));
@@ -142,6 +143,16 @@ for (const page of executedPages.filter((p) => p !== "04-credit-assignment.html"
 test("the report draws every figure in headless chromium, offline", { timeout: 300_000 }, (t) => {
   checkPage(t, path.join(BUILD_DIR, "report", "index.html"), [SRC, path.join(RESULTS_DIR, "quick")], "npm start");
 });
+
+// The committed experiments' reports, written here so the check never depends on what was built
+// before: every figure kind a spec can ask for (feedback's include "repair") must draw.
+for (const name of ["headline", "feedback"]) {
+  test(`the committed ${name} results' report draws every figure`, { timeout: 300_000 }, (t) => {
+    if (!fs.existsSync(path.join(RESULTS_DIR, name, "experiment.json"))) return t.skip(`data/results/${name}/ is not committed`);
+    const { file } = writeReport({ experiment: name, outDir: tempDir(`murphy-render-${name}-`) });
+    checkPage(t, file, [], "written by this test", false);
+  });
+}
 
 // Reports of single experiments (`murphy report <name>` writes build/report/<name>/index.html), when built.
 const REPORTS = path.join(BUILD_DIR, "report");
