@@ -9,6 +9,9 @@
  *   both report the compute of training: completion tokens sampled, completion tokens trained,
  *   and prompt + completion tokens forwarded with and without gradient, per step (mean over
  *   steps) and per run (total), so a reader can check that compared methods were matched;
+ * - both also carry, where the cells were evaluated with more than one turn, what second attempts
+ *   did after a failed first attempt: the share fixed and the share that resubmitted the failed
+ *   program unchanged (per cell in summary.csv, mean and t-interval over seeds per method);
  * - comparisons.csv: per comparison in the spec (e.g. MURPHY vs compute-matched GRPO), the mean
  *   difference paired by seed and its 95% t-interval, per Iter-k;
  * - comparisons-compute.csv: per comparison, what the method cost against its baseline per run
