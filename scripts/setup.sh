@@ -36,17 +36,7 @@ fi
 command -v bwrap >/dev/null 2>&1 || apt_missing+=(bubblewrap)
 [ -x /usr/bin/python3 ] || apt_missing+=(python3)
 ls /usr/lib/*-linux-gnu/libopenblas.so.0 >/dev/null 2>&1 || apt_missing+=(libopenblas0-pthread)
-if [ ${#apt_missing[@]} -gt 0 ]; then
-  if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
-    say "installing Debian packages: ${apt_missing[*]}"
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq
-    apt-get install -y -qq --no-install-recommends "${apt_missing[@]}" >/dev/null
-  else
-    say "missing Debian packages: ${apt_missing[*]} (run as root: apt-get install -y --no-install-recommends ${apt_missing[*]})"
-    exit 1
-  fi
-fi
+bash scripts/apt-install.sh setup ${apt_missing[@]+"${apt_missing[@]}"}
 
 # 3. The native kernels (quick when built).
 bash scripts/build-native.sh
